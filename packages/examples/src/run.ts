@@ -1,0 +1,2 @@
+import { placeholder } from "@tensormesh-effect/node"
+console.log(placeholder)
