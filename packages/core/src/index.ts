@@ -1,4 +1,98 @@
 /**
+ * tensormesh-effect: the Effect-TS SDK for the Tensormesh inference API.
+ *
  * @since 0.1.0
  */
-export const placeholder = 1
+
+/**
+ * @since 0.1.0
+ */
+export { OnDemand, OnDemandLayer } from "./OnDemand.js"
+
+/**
+ * @since 0.1.0
+ */
+export { Serverless, ServerlessLayer } from "./Serverless.js"
+
+/**
+ * @since 0.1.0
+ */
+export {
+  AuthError,
+  isTensormeshError,
+  type TensormeshError,
+  UpstreamError,
+  ValidationError
+} from "./TensormeshError.js"
+
+/**
+ * @since 0.1.0
+ */
+export type { CallOptions, ClientOptions, OnDemandOptions } from "./ClientOptions.js"
+
+/**
+ * @since 0.1.0
+ */
+export type { InferenceClient, RawResponse, StreamingResponse } from "./InferenceClient.js"
+
+/**
+ * Schemas and types of chat completions.
+ *
+ * @since 0.1.0
+ */
+export * as ChatCompletion from "./ChatCompletion.js"
+
+/**
+ * Schemas and types of text completions.
+ *
+ * @since 0.1.0
+ */
+export * as Completion from "./Completion.js"
+
+/**
+ * Schemas and types of the Responses API.
+ *
+ * @since 0.1.0
+ */
+export * as Responses from "./Responses.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Model from "./Model.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Tokenize from "./Tokenize.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as ServerInfo from "./ServerInfo.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Usage from "./Usage.js"
+
+/**
+ * Helpers over chat streams: `textDeltas`, `reasoningDeltas`, `accumulate`.
+ *
+ * @since 0.1.0
+ */
+export * as ChatStream from "./ChatStream.js"
+
+/**
+ * Helpers over text completion streams: `textDeltas`, `accumulate`.
+ *
+ * @since 0.1.0
+ */
+export * as CompletionStream from "./CompletionStream.js"
+
+/**
+ * Helpers over Responses streams: `textDeltas`, `accumulate`.
+ *
+ * @since 0.1.0
+ */
+export * as ResponseStream from "./ResponseStream.js"

@@ -1,2 +1,1 @@
-import { placeholder } from "@tensormesh-effect/node"
-console.log(placeholder)
+export {}

@@ -1,4 +1,6 @@
 /**
+ * Node integration of tensormesh-effect.
+ *
  * @since 0.1.0
  */
-export { placeholder } from "@tensormesh-effect/core"
+export {}

@@ -1,0 +1,71 @@
+/**
+ * Helpers over a chat completions stream (`tm.chat.completions.stream(request)`).
+ *
+ * @since 0.1.0
+ */
+import { Chunk, Effect, Stream } from "effect"
+import type { ChatCompletion, ChatCompletionChunk } from "./ChatCompletion.js"
+import { ChatAccumulator, ChatPieces } from "./internal/chat.js"
+import type { ThinkPiece } from "./internal/think.js"
+
+const pieces = <E, R>(
+  self: Stream.Stream<ChatCompletionChunk, E, R>,
+  kind: ThinkPiece["kind"]
+): Stream.Stream<string, E, R> =>
+  Stream.suspend(() => {
+    const state = new ChatPieces()
+    const select = (out: Array<ThinkPiece>) => {
+      const texts: Array<string> = []
+      for (const piece of out) if (piece.kind === kind) texts.push(piece.text)
+      return Chunk.unsafeFromArray(texts)
+    }
+    return self.pipe(
+      Stream.mapChunks((chunks) => {
+        const out: Array<ThinkPiece> = []
+        for (const chunk of chunks) state.push(chunk, out)
+        return select(out)
+      }),
+      Stream.concat(Stream.suspend(() => {
+        const out: Array<ThinkPiece> = []
+        state.end(out)
+        return Stream.fromChunk(select(out))
+      }))
+    )
+  })
+
+/**
+ * The content text of choice 0, delta by delta. A leaked `<think>…</think>` block is suppressed, even when a tag
+ * is split across chunks; an unclosed `<think>` at the end is reasoning, not content.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const textDeltas = <E, R>(self: Stream.Stream<ChatCompletionChunk, E, R>): Stream.Stream<string, E, R> =>
+  pieces(self, "content")
+
+/**
+ * The reasoning text of choice 0, delta by delta: the wire's `reasoning` / `reasoning_content` and the text of
+ * leaked `<think>` blocks.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const reasoningDeltas = <E, R>(self: Stream.Stream<ChatCompletionChunk, E, R>): Stream.Stream<string, E, R> =>
+  pieces(self, "reasoning")
+
+/**
+ * Folds the stream into the `ChatCompletion` a non-streaming call returns: content and reasoning (leaked
+ * `<think>` blocks moved out of content), tool calls merged by index with their arguments concatenated, finish
+ * reasons, usage (also from the usage-only final chunk), and `n > 1` choices kept apart.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const accumulate = <E, R>(self: Stream.Stream<ChatCompletionChunk, E, R>): Effect.Effect<ChatCompletion, E, R> =>
+  Effect.suspend(() => {
+    const accumulator = new ChatAccumulator()
+    return Effect.as(
+      Stream.runForEachChunk(self, (chunks) => Effect.sync(() => Chunk.forEach(chunks, (c) => accumulator.push(c)))),
+      undefined
+    ).pipe(Effect.map(() => accumulator.done(true)))
+  })

@@ -1,0 +1,60 @@
+/**
+ * Options of the surface layers and of each call.
+ *
+ * @since 0.1.0
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import type { Duration, Redacted } from "effect"
+
+/**
+ * Transport settings that can be set per layer and overridden per call.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CallOptions {
+  /** Per-attempt timeout: for a plain call until the body is read, for a stream until the headers. Default 10 minutes. */
+  readonly timeout?: Duration.DurationInput | undefined
+  /**
+   * Budget for the whole call across retries (no retry starts that would end after it); defaults to `timeout`, so
+   * timeouts never multiply.
+   */
+  readonly totalTimeout?: Duration.DurationInput | undefined
+  /** Retries of transient failures (GETs), or of provably unprocessed POSTs (429, 503, connection refused). Default 2. */
+  readonly maxRetries?: number | undefined
+  /** Longest silence between stream reads before the stream fails with `IdleTimeout`. Default 5 minutes. */
+  readonly idleTimeout?: Duration.DurationInput | undefined
+  /** Extra request headers (e.g. `x-request-id`). */
+  readonly headers?: Readonly<Record<string, string>> | undefined
+}
+
+/**
+ * Options of `ServerlessLayer`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ClientOptions extends CallOptions {
+  /** The API base; `/v1` routes go below it, root routes on it without `/v1`. Default `https://serverless.tensormesh.ai/v1`. */
+  readonly baseUrl?: string | undefined
+  /** The inference API key. Without one, only models, health and version can be called. */
+  readonly apiKey?: Redacted.Redacted<string> | undefined
+  /** Move leaked `<think>…</think>` blocks from `content` into `reasoning`. Default true. */
+  readonly stripThinking?: boolean | undefined
+  /** Send `traceparent` / `b3` headers from the current span. Default false: no headers beyond the SDK's own. */
+  readonly propagateTraceContext?: boolean | undefined
+  /** Adjust the HTTP client the SDK uses (proxies, extra middleware, test hooks). */
+  readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
+}
+
+/**
+ * Options of `OnDemandLayer`: the base URL and the Tensormesh user id (sent as `X-User-Id`) are required.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface OnDemandOptions extends ClientOptions {
+  readonly baseUrl: string
+  /** The Tensormesh user id (a UUID), from `tm --output json auth whoami`. Never logged. */
+  readonly userId: string | Redacted.Redacted<string>
+}

@@ -1,0 +1,121 @@
+/**
+ * The shape both surfaces share: eight namespaces (`chat.completions`, `completions`, `responses`, `models`,
+ * `tokenize`, `detokenize`, `health`, `version`), each method an `Effect` and each stream a `Stream`.
+ *
+ * @since 0.1.0
+ */
+import type * as Headers from "@effect/platform/Headers"
+import type { Effect, Scope, Stream } from "effect"
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } from "./ChatCompletion.js"
+import type { CallOptions } from "./ClientOptions.js"
+import type { Completion, CompletionChunk, CompletionCreateParams } from "./Completion.js"
+import type { ModelList } from "./Model.js"
+import type { Response, ResponseCreateParams, ResponseStreamEvent } from "./Responses.js"
+import type { Health, Version } from "./ServerInfo.js"
+import type { TensormeshError, UpstreamError } from "./TensormeshError.js"
+import type { DetokenizeParams, DetokenizeResult, TokenizeParams, TokenizeResult } from "./Tokenize.js"
+
+/**
+ * A response as it came: status, headers and the unwrapped JSON payload; `parse` decodes it into the SDK's value.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RawResponse<A> {
+  readonly status: number
+  readonly headers: Headers.Headers
+  /** `x-request-id` when the server sent one. */
+  readonly requestId: string | undefined
+  /** The JSON body as sent (`undefined` for an empty body). */
+  readonly json: unknown
+  /** The body decoded by the SDK's schema (and normalised, like `create`'s result). */
+  readonly parse: Effect.Effect<A, UpstreamError>
+}
+
+/**
+ * A streaming response as it came: status, headers, and the raw SSE lines (blank separator lines included).
+ * Available inside a `Scope`; closing the scope, or interrupting, aborts the request.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StreamingResponse {
+  readonly status: number
+  readonly headers: Headers.Headers
+  readonly requestId: string | undefined
+  readonly lines: Stream.Stream<string, TensormeshError>
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface StreamingResource<Params, A, Event> {
+  /** Sends the request and decodes the whole response. */
+  readonly create: (request: Params, options?: CallOptions) => Effect.Effect<A, TensormeshError>
+  /** Streams the response (`stream: true` is set for you); interrupting the stream aborts the request. */
+  readonly stream: (request: Params, options?: CallOptions) => Stream.Stream<Event, TensormeshError>
+  readonly withRawResponse: {
+    readonly create: (request: Params, options?: CallOptions) => Effect.Effect<RawResponse<A>, TensormeshError>
+  }
+  readonly withStreamingResponse: {
+    readonly create: (
+      request: Params,
+      options?: CallOptions
+    ) => Effect.Effect<StreamingResponse, TensormeshError, Scope.Scope>
+  }
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface CreateResource<Params, A> {
+  readonly create: (request: Params, options?: CallOptions) => Effect.Effect<A, TensormeshError>
+  readonly withRawResponse: {
+    readonly create: (request: Params, options?: CallOptions) => Effect.Effect<RawResponse<A>, TensormeshError>
+  }
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ListResource<A> {
+  readonly list: (options?: CallOptions) => Effect.Effect<A, TensormeshError>
+  readonly withRawResponse: {
+    readonly list: (options?: CallOptions) => Effect.Effect<RawResponse<A>, TensormeshError>
+  }
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface GetResource<A> {
+  readonly get: (options?: CallOptions) => Effect.Effect<A, TensormeshError>
+  readonly withRawResponse: {
+    readonly get: (options?: CallOptions) => Effect.Effect<RawResponse<A>, TensormeshError>
+  }
+}
+
+/**
+ * The service behind both `Serverless` and `OnDemand`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface InferenceClient {
+  /** Which surface this client talks to. */
+  readonly surface: "serverless" | "on-demand"
+  readonly chat: {
+    readonly completions: StreamingResource<ChatCompletionCreateParams, ChatCompletion, ChatCompletionChunk>
+  }
+  readonly completions: StreamingResource<CompletionCreateParams, Completion, CompletionChunk>
+  readonly responses: StreamingResource<ResponseCreateParams, Response, ResponseStreamEvent>
+  readonly models: ListResource<ModelList>
+  readonly tokenize: CreateResource<TokenizeParams, TokenizeResult>
+  readonly detokenize: CreateResource<DetokenizeParams, DetokenizeResult>
+  readonly health: GetResource<Health>
+  readonly version: GetResource<Version>
+}

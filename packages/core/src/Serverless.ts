@@ -1,0 +1,50 @@
+/**
+ * The serverless surface: `Serverless` (the service) and `ServerlessLayer` (its layer).
+ *
+ * @since 0.1.0
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import { type Config, type ConfigError, Context, type Layer } from "effect"
+import type { ClientOptions } from "./ClientOptions.js"
+import type { InferenceClient } from "./InferenceClient.js"
+import * as internal from "./internal/layers.js"
+import type { ValidationError } from "./TensormeshError.js"
+
+/**
+ * The serverless surface of the Tensormesh inference API (`https://serverless.tensormesh.ai/v1` by default).
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class Serverless extends Context.Tag("@tensormesh-effect/core/Serverless")<Serverless, InferenceClient>() {}
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export interface ServerlessLayer {
+  /** A layer from explicit options; the API key is optional (models, health and version work without it). */
+  (options?: ClientOptions): Layer.Layer<Serverless, ValidationError, HttpClient.HttpClient>
+  /**
+   * A layer from `Config`: by default `TENSORMESH_INFERENCE_API_KEY` (as `Redacted`, optional),
+   * `TENSORMESH_SERVERLESS_BASE_URL`, `TENSORMESH_TIMEOUT_SECONDS` and `TENSORMESH_MAX_RETRIES`. Options given
+   * here win over the configuration.
+   */
+  readonly config: (
+    options?: Partial<ClientOptions>
+  ) => Layer.Layer<Serverless, ValidationError | ConfigError.ConfigError, HttpClient.HttpClient>
+  /** The `Config` the `config` variant reads. */
+  readonly settings: Config.Config<ClientOptions>
+}
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const ServerlessLayer: ServerlessLayer = Object.assign(
+  (options?: ClientOptions) => internal.serverlessLayer(Serverless, options ?? {}),
+  {
+    config: (options?: Partial<ClientOptions>) => internal.serverlessLayerConfig(Serverless, options ?? {}),
+    settings: internal.serverlessConfig
+  }
+)

@@ -1,0 +1,141 @@
+/**
+ * The three failure families of the SDK: `AuthError`, `ValidationError` and `UpstreamError`.
+ *
+ * Branch on them with `Effect.catchTag`; inside a family, branch on `reason`. Every error says whether it is
+ * `retryable`, carries the HTTP `status` and request id when there was a response, and the parsed error body.
+ * None ever carries the API key or the on-demand user id.
+ *
+ * @since 0.1.0
+ */
+import { Schema } from "effect"
+
+const common = {
+  /** What happened, in words (the server's error message when it sent one). */
+  detail: Schema.optional(Schema.String),
+  /** The HTTP status, when a response arrived. */
+  status: Schema.optional(Schema.Number),
+  /** `x-request-id` of the response, when the server sent one. */
+  requestId: Schema.optional(Schema.String),
+  /** The parsed error body: JSON as sent, or the text of a non-JSON body (truncated). */
+  body: Schema.optional(Schema.Unknown),
+  /** Whether the same request may succeed if sent again later. */
+  retryable: Schema.Boolean,
+  /** The underlying failure (transport error, parse error), for diagnostics. */
+  cause: Schema.optional(Schema.Unknown)
+}
+
+const describe = (
+  self: { readonly reason: string; readonly detail?: string | undefined; readonly status?: number | undefined },
+  requestId: string | undefined
+): string =>
+  `${self.reason}${self.status === undefined ? "" : ` (HTTP ${self.status})`}` +
+  `${self.detail === undefined ? "" : `: ${self.detail}`}` +
+  `${requestId === undefined ? "" : ` [request ${requestId}]`}`
+
+/**
+ * No key for a keyed route (raised before any request is sent), or the server answered 401 / 403.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class AuthError extends Schema.TaggedError<AuthError>("@tensormesh-effect/core/AuthError")("AuthError", {
+  reason: Schema.Literal("MissingApiKey", "Unauthorized", "Forbidden"),
+  ...common
+}) {
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    return describe(this, this.requestId)
+  }
+}
+
+/**
+ * The request failed its schema or a policy check before sending (`InvalidRequest`), the client was configured
+ * with invalid settings (`InvalidConfig`), or the server rejected the request: 400 (`BadRequest`), 404
+ * (`NotFound`, e.g. an unknown model), 413 (`PayloadTooLarge`), 422 (`UnprocessableEntity`).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ValidationError
+  extends Schema.TaggedError<ValidationError>("@tensormesh-effect/core/ValidationError")("ValidationError", {
+    reason: Schema.Literal(
+      "InvalidRequest",
+      "InvalidConfig",
+      "BadRequest",
+      "NotFound",
+      "PayloadTooLarge",
+      "UnprocessableEntity"
+    ),
+    ...common
+  })
+{
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    return describe(this, this.requestId)
+  }
+}
+
+/**
+ * Everything that went wrong on the other side or on the way there:
+ *
+ * - `RateLimited` (429, with `retryAfter`), `Unavailable` (503), `ServerError` (other 5xx),
+ *   `UnexpectedStatus` (any other status outside 2xx);
+ * - `ConnectionRefused` (nothing was sent), `Connection` (the connection failed or broke), `Timeout` (per-attempt
+ *   or total budget), `IdleTimeout` (no stream data within `idleTimeout`);
+ * - `StreamError` (an error event inside a stream), `StreamTruncated` (a stream ended without its terminal
+ *   event), `InvalidResponse` (a body that does not decode), `EventTooLarge` (an SSE event over the limit).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UpstreamError
+  extends Schema.TaggedError<UpstreamError>("@tensormesh-effect/core/UpstreamError")("UpstreamError", {
+    reason: Schema.Literal(
+      "RateLimited",
+      "Unavailable",
+      "ServerError",
+      "UnexpectedStatus",
+      "ConnectionRefused",
+      "Connection",
+      "Timeout",
+      "IdleTimeout",
+      "StreamError",
+      "StreamTruncated",
+      "InvalidResponse",
+      "EventTooLarge"
+    ),
+    /** How long the server asked to wait (`retry-after-ms` / `Retry-After`), in milliseconds. */
+    retryAfterMillis: Schema.optional(Schema.Number),
+    ...common
+  })
+{
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    return describe(this, this.requestId)
+  }
+}
+
+/**
+ * Any failure of a Tensormesh call.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type TensormeshError = AuthError | ValidationError | UpstreamError
+
+const isAuthError = Schema.is(AuthError)
+const isValidationError = Schema.is(ValidationError)
+const isUpstreamError = Schema.is(UpstreamError)
+
+/**
+ * @since 0.1.0
+ * @category guards
+ */
+export const isTensormeshError = (u: unknown): u is TensormeshError =>
+  isAuthError(u) || isValidationError(u) || isUpstreamError(u)

@@ -1,0 +1,163 @@
+import * as HttpClient from "@effect/platform/HttpClient"
+import { Duration, Effect, Redacted } from "effect"
+import type { ClientOptions, OnDemandOptions } from "../ClientOptions.js"
+import type { ValidationError } from "../TensormeshError.js"
+import { invalidConfig } from "./errors.js"
+
+/** @internal */
+export const DEFAULT_SERVERLESS_BASE_URL = "https://serverless.tensormesh.ai/v1"
+
+/** @internal */
+export const defaults = {
+  timeout: Duration.minutes(10),
+  maxRetries: 2,
+  idleTimeout: Duration.minutes(5)
+} as const
+
+/** @internal */
+export type Surface = "serverless" | "on-demand"
+
+/**
+ * Everything a call needs, resolved once when the layer is built.
+ *
+ * @internal
+ */
+export interface Settings {
+  readonly surface: Surface
+  /** The API base, e.g. `https://serverless.tensormesh.ai/v1`, without a trailing slash. */
+  readonly apiBase: string
+  /** The host root for `/tokenize`, `/detokenize`, `/health`, `/version`. */
+  readonly root: string
+  readonly apiKey: Redacted.Redacted<string> | undefined
+  readonly userId: Redacted.Redacted<string> | undefined
+  readonly timeout: Duration.Duration
+  readonly totalTimeout: Duration.Duration | undefined
+  readonly maxRetries: number
+  readonly idleTimeout: Duration.Duration
+  readonly headers: Readonly<Record<string, string>>
+  readonly stripThinking: boolean
+  readonly httpClient: HttpClient.HttpClient
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/**
+ * Normalises a base URL and derives the root: strip trailing slashes, then one trailing `/v1`.
+ *
+ * @internal
+ */
+export const normaliseBaseUrl = (raw: string, setting: string): Effect.Effect<
+  { readonly apiBase: string; readonly root: string },
+  ValidationError
+> =>
+  Effect.suspend(() => {
+    if (/[\u0000-\u001f\u007f\s]/.test(raw.trim()) || /[\r\n]/.test(raw)) {
+      return Effect.fail(invalidConfig(`${setting} contains whitespace or control characters`))
+    }
+    let url: URL
+    try {
+      url = new URL(raw.trim())
+    } catch {
+      return Effect.fail(invalidConfig(`${setting} is not a valid URL`))
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:") {
+      return Effect.fail(invalidConfig(`${setting} must be an http or https URL`))
+    }
+    if (url.username !== "" || url.password !== "") {
+      return Effect.fail(invalidConfig(`${setting} must not contain credentials; pass the API key as apiKey`))
+    }
+    if (url.search !== "" || url.hash !== "") {
+      return Effect.fail(invalidConfig(`${setting} must not contain a query or fragment`))
+    }
+    const apiBase = `${url.origin}${url.pathname}`.replace(/\/+$/, "")
+    const root = apiBase.endsWith("/v1") ? apiBase.slice(0, -3) : apiBase
+    return Effect.succeed({ apiBase, root })
+  })
+
+const nonNegativeInt = (n: number, setting: string) =>
+  Number.isInteger(n) && n >= 0 ? Effect.void : Effect.fail(invalidConfig(`${setting} must be a whole number ≥ 0`))
+
+const positiveDuration = (d: Duration.DurationInput | undefined, setting: string) =>
+  Effect.suspend(() => {
+    if (d === undefined) return Effect.succeed(undefined)
+    const decoded = Duration.decodeUnknown(d)
+    if (decoded._tag === "None" || Duration.toMillis(decoded.value) <= 0) {
+      return Effect.fail(invalidConfig(`${setting} must be a positive duration`))
+    }
+    return Effect.succeed(decoded.value)
+  })
+
+/**
+ * Checks per-layer and per-call options; the same rules apply to both.
+ *
+ * @internal
+ */
+export const resolveTimings = (options: {
+  readonly timeout?: Duration.DurationInput | undefined
+  readonly totalTimeout?: Duration.DurationInput | undefined
+  readonly idleTimeout?: Duration.DurationInput | undefined
+  readonly maxRetries?: number | undefined
+}) =>
+  Effect.all({
+    timeout: positiveDuration(options.timeout, "timeout"),
+    totalTimeout: positiveDuration(options.totalTimeout, "totalTimeout"),
+    idleTimeout: positiveDuration(options.idleTimeout, "idleTimeout"),
+    maxRetries: options.maxRetries === undefined
+      ? Effect.succeed(undefined)
+      : Effect.as(nonNegativeInt(options.maxRetries, "maxRetries"), options.maxRetries)
+  })
+
+const checkHeaders = (headers: Readonly<Record<string, string>> | undefined) =>
+  Effect.suspend(() => {
+    for (const [name, value] of Object.entries(headers ?? {})) {
+      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+        return Effect.fail(invalidConfig(`header name "${name}" is invalid`))
+      }
+      if (/[\r\n\0]/.test(value)) return Effect.fail(invalidConfig(`header ${name} contains a line break`))
+    }
+    return Effect.void
+  })
+
+/** @internal */
+export const resolveSettings = (
+  surface: Surface,
+  options: ClientOptions | OnDemandOptions,
+  httpClient: HttpClient.HttpClient
+): Effect.Effect<Settings, ValidationError> =>
+  Effect.gen(function*() {
+    const baseSetting = surface === "serverless" ? "baseUrl" : "baseUrl (on-demand)"
+    const { apiBase, root } = yield* normaliseBaseUrl(options.baseUrl ?? DEFAULT_SERVERLESS_BASE_URL, baseSetting)
+    let userId: Redacted.Redacted<string> | undefined
+    if (surface === "on-demand") {
+      const raw = (options as OnDemandOptions).userId
+      const value = raw === undefined ? "" : Redacted.isRedacted(raw) ? Redacted.value(raw) : raw
+      if (value.trim() === "") return yield* invalidConfig("userId is required on the on-demand surface")
+      if (!UUID.test(value.trim())) return yield* invalidConfig("userId must be a UUID")
+      userId = Redacted.make(value.trim())
+    }
+    if (options.apiKey !== undefined && /[\r\n\0]/.test(Redacted.value(options.apiKey))) {
+      return yield* invalidConfig("apiKey contains a line break")
+    }
+    yield* checkHeaders(options.headers)
+    const timings = yield* resolveTimings(options)
+    const apiKey = options.apiKey !== undefined && Redacted.value(options.apiKey).trim() !== ""
+      ? options.apiKey
+      : undefined
+    const base = options.transformClient ? options.transformClient(httpClient) : httpClient
+    return {
+      surface,
+      apiBase,
+      root,
+      apiKey,
+      userId,
+      timeout: timings.timeout ?? defaults.timeout,
+      totalTimeout: timings.totalTimeout,
+      maxRetries: timings.maxRetries ?? defaults.maxRetries,
+      idleTimeout: timings.idleTimeout ?? defaults.idleTimeout,
+      headers: options.headers ?? {},
+      stripThinking: options.stripThinking ?? true,
+      httpClient: options.propagateTraceContext === true ? base : base.pipe(withoutPropagation)
+    } satisfies Settings
+  })
+
+const withoutPropagation = (client: HttpClient.HttpClient) => HttpClient.withTracerPropagation(client, false)

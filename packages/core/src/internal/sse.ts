@@ -1,0 +1,303 @@
+import * as Channel from "effect/Channel"
+import * as Chunk from "effect/Chunk"
+import * as Data from "effect/Data"
+import * as Stream from "effect/Stream"
+
+/**
+ * One dispatched Server-Sent Event. `event` is `undefined` when the event had no (or an empty) `event:` field.
+ *
+ * @internal
+ */
+export interface SseEvent {
+  readonly event: string | undefined
+  readonly data: string
+}
+
+/**
+ * The data of one event (or one unfinished line) grew past `maxEventSize` characters.
+ *
+ * @internal
+ */
+export class SseEventTooLarge extends Data.TaggedError("SseEventTooLarge")<{
+  readonly size: number
+  readonly limit: number
+}> {
+  override get message(): string {
+    return `SSE event of at least ${this.size} characters exceeds the limit of ${this.limit}`
+  }
+}
+
+/** @internal */
+export const DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024
+
+/**
+ * An unfinished line may exceed `maxEventSize` by the length of `"data: "`, so that a line holding a maximal
+ * `data` value is accepted whatever the chunking.
+ */
+const LINE_PREFIX_ALLOWANCE = 6
+
+const LF = 10
+const COLON = 58
+const SPACE = 32
+const BOM = 0xfeff
+
+/**
+ * Streaming UTF-8 bytes → lines. Lines end at `\n`, `\r\n` or a lone `\r`; a `\r` at the end of a read ends the line
+ * at once, and a `\n` at the start of the next read is then skipped. One streaming `TextDecoder` handles characters
+ * split across reads; a leading BOM is stripped once, at the start of the stream.
+ *
+ * @internal
+ */
+export class LineSplitter {
+  private readonly decoder = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true })
+  /** Text of the unfinished line. */
+  private buffer = ""
+  /** The previous text ended with `\r`: a `\n` at the start of the next text belongs to it. */
+  private skipLF = false
+  private atStart = true
+
+  /** Length in characters of the unfinished line held back. */
+  get pendingLength(): number {
+    return this.buffer.length
+  }
+
+  push(bytes: Uint8Array): Array<string> {
+    const out: Array<string> = []
+    this.pushInto(bytes, out)
+    return out
+  }
+
+  end(): Array<string> {
+    const out: Array<string> = []
+    this.endInto(out)
+    return out
+  }
+
+  /** Appends the lines completed by `bytes` to `out`. */
+  pushInto(bytes: Uint8Array, out: Array<string>): void {
+    if (bytes.length === 0) return
+    this.scan(this.decoder.decode(bytes, { stream: true }), out)
+  }
+
+  /** Flushes the decoder and appends the remaining lines, including a final line without a terminator, to `out`. */
+  endInto(out: Array<string>): void {
+    this.scan(this.decoder.decode(), out)
+    if (this.buffer.length > 0) {
+      out.push(this.buffer)
+      this.buffer = ""
+    }
+    this.skipLF = false
+  }
+
+  private scan(text: string, out: Array<string>): void {
+    const length = text.length
+    if (length === 0) return
+    let pos = 0
+    if (this.atStart) {
+      this.atStart = false
+      if (text.charCodeAt(0) === BOM) pos = 1
+    }
+    if (this.skipLF) {
+      this.skipLF = false
+      if (text.charCodeAt(pos) === LF) pos++
+    }
+    let lf = text.indexOf("\n", pos)
+    let cr = text.indexOf("\r", pos)
+    while (lf !== -1 || cr !== -1) {
+      let end: number
+      let next: number
+      if (cr === -1 || (lf !== -1 && lf < cr)) {
+        end = lf
+        next = lf + 1
+      } else {
+        end = cr
+        if (cr + 1 < length) {
+          next = text.charCodeAt(cr + 1) === LF ? cr + 2 : cr + 1
+        } else {
+          next = length
+          this.skipLF = true
+        }
+      }
+      if (this.buffer.length > 0) {
+        out.push(this.buffer + text.slice(pos, end))
+        this.buffer = ""
+      } else {
+        out.push(text.slice(pos, end))
+      }
+      pos = next
+      if (lf !== -1 && lf < pos) lf = text.indexOf("\n", pos)
+      if (cr !== -1 && cr < pos) cr = text.indexOf("\r", pos)
+    }
+    if (pos < length) {
+      this.buffer = this.buffer.length > 0 ? this.buffer + text.slice(pos) : text.slice(pos)
+    }
+  }
+}
+
+/**
+ * Incremental SSE parser (WHATWG event-stream rules, with a pending event dispatched at EOF).
+ *
+ * - `data` lines are joined with `\n`; one space after the colon is stripped; `data` without a colon is an empty value.
+ * - `event` names the next dispatched event; an empty name counts as none. It is reset by every blank line.
+ * - Comments, `id`, `retry` and unknown fields are ignored; blank lines without preceding data dispatch nothing.
+ * - `push` and `end` throw `SseEventTooLarge` once the data of one event, or one unfinished line, exceeds
+ *   `maxEventSize` characters (an unfinished line is allowed 6 more, the length of `"data: "`).
+ *
+ * @internal
+ */
+export class SseParser {
+  private readonly lines = new LineSplitter()
+  private readonly lineBuffer: Array<string> = []
+  private readonly maxEventSize: number
+  private eventName: string | undefined = undefined
+  private data = ""
+  private hasData = false
+
+  constructor(options?: { readonly maxEventSize?: number | undefined }) {
+    this.maxEventSize = options?.maxEventSize ?? DEFAULT_MAX_EVENT_SIZE
+  }
+
+  push(bytes: Uint8Array): Array<SseEvent> {
+    const out: Array<SseEvent> = []
+    this.pushInto(bytes, out)
+    return out
+  }
+
+  end(): Array<SseEvent> {
+    const out: Array<SseEvent> = []
+    this.endInto(out)
+    return out
+  }
+
+  /**
+   * Appends the events completed by `bytes` to `out`. On `SseEventTooLarge`, `out` still holds the events that
+   * were complete before the oversized one.
+   */
+  pushInto(bytes: Uint8Array, out: Array<SseEvent>): void {
+    const lines = this.lineBuffer
+    this.lines.pushInto(bytes, lines)
+    try {
+      for (let i = 0; i < lines.length; i++) this.line(lines[i], out)
+    } finally {
+      lines.length = 0
+    }
+    const pending = this.lines.pendingLength
+    if (pending > this.maxEventSize + LINE_PREFIX_ALLOWANCE) {
+      throw new SseEventTooLarge({ size: pending, limit: this.maxEventSize })
+    }
+  }
+
+  /** Appends the remaining events, including a pending one without its trailing blank line, to `out`. */
+  endInto(out: Array<SseEvent>): void {
+    const lines = this.lineBuffer
+    this.lines.endInto(lines)
+    try {
+      for (let i = 0; i < lines.length; i++) this.line(lines[i], out)
+    } finally {
+      lines.length = 0
+    }
+    this.dispatch(out)
+  }
+
+  private dispatch(out: Array<SseEvent>): void {
+    if (this.hasData) {
+      out.push({ event: this.eventName, data: this.data })
+      this.data = ""
+      this.hasData = false
+    }
+    this.eventName = undefined
+  }
+
+  private line(line: string, out: Array<SseEvent>): void {
+    const length = line.length
+    if (length === 0) return this.dispatch(out)
+    if (line.charCodeAt(0) === COLON) return
+    const colon = line.indexOf(":")
+    const nameLength = colon === -1 ? length : colon
+    let valueStart = colon === -1 ? length : colon + 1
+    if (valueStart < length && line.charCodeAt(valueStart) === SPACE) valueStart++
+    if (nameLength === 4 && line.startsWith("data")) {
+      const value = valueStart >= length ? "" : line.slice(valueStart)
+      const size = this.hasData ? this.data.length + 1 + value.length : value.length
+      if (size > this.maxEventSize) throw new SseEventTooLarge({ size, limit: this.maxEventSize })
+      this.data = this.hasData ? this.data + "\n" + value : value
+      this.hasData = true
+    } else if (nameLength === 5 && line.startsWith("event")) {
+      this.eventName = valueStart >= length ? undefined : line.slice(valueStart)
+    }
+  }
+}
+
+/**
+ * Runs a stateful push/end transducer over the chunks of a stream: each upstream chunk becomes (at most) one output
+ * chunk; errors of type `E2` thrown by the transducer fail the stream after the outputs collected so far are emitted.
+ */
+const transduce = <A, B, E, R, E2>(
+  self: Stream.Stream<A, E, R>,
+  make: () => {
+    readonly pushInto: (input: A, out: Array<B>) => void
+    readonly endInto: (out: Array<B>) => void
+  },
+  isFailure: (u: unknown) => u is E2
+): Stream.Stream<B, E | E2, R> =>
+  Stream.suspend(() => {
+    const state = make()
+    const emit = (
+      out: Array<B>,
+      error: E2 | undefined,
+      next: Channel.Channel<Chunk.Chunk<B>, Chunk.Chunk<A>, E | E2, E, unknown, unknown>
+    ): Channel.Channel<Chunk.Chunk<B>, Chunk.Chunk<A>, E | E2, E, unknown, unknown> => {
+      const rest = error === undefined ? next : Channel.fail(error)
+      return out.length === 0 ? rest : Channel.zipRight(Channel.write(Chunk.unsafeFromArray(out)), rest)
+    }
+    const loop: Channel.Channel<Chunk.Chunk<B>, Chunk.Chunk<A>, E | E2, E, unknown, unknown> = Channel.readWithCause({
+      onInput: (input: Chunk.Chunk<A>) => {
+        const out: Array<B> = []
+        try {
+          for (const element of input) state.pushInto(element, out)
+        } catch (error) {
+          if (isFailure(error)) return emit(out, error, loop)
+          throw error
+        }
+        return emit(out, undefined, loop)
+      },
+      onFailure: Channel.failCause,
+      onDone: () => {
+        const out: Array<B> = []
+        try {
+          state.endInto(out)
+        } catch (error) {
+          if (isFailure(error)) return emit(out, error, Channel.void)
+          throw error
+        }
+        return emit(out, undefined, Channel.void)
+      }
+    })
+    return Stream.pipeThroughChannel(self, loop)
+  })
+
+const isSseEventTooLarge = (u: unknown): u is SseEventTooLarge => u instanceof SseEventTooLarge
+
+const isNever = (_: unknown): _ is never => false
+
+/**
+ * Decodes a byte stream (network reads) into SSE events. Each run of the stream has its own parser; the events of
+ * one upstream chunk are emitted as one chunk; a pending event at EOF is dispatched; an oversized event fails the
+ * stream with `SseEventTooLarge` (after the events before it). `[DONE]` is not interpreted.
+ *
+ * @internal
+ */
+export const decodeSse = <E, R>(
+  bytes: Stream.Stream<Uint8Array, E, R>,
+  options?: { readonly maxEventSize?: number | undefined }
+): Stream.Stream<SseEvent, E | SseEventTooLarge, R> =>
+  transduce(bytes, () => new SseParser(options), isSseEventTooLarge)
+
+/**
+ * Decodes a byte stream into lines (same line rules as `decodeSse`), including the empty lines and a final line
+ * without a terminator.
+ *
+ * @internal
+ */
+export const decodeLines = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>): Stream.Stream<string, E, R> =>
+  transduce(bytes, () => new LineSplitter(), isNever)

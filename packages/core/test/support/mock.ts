@@ -1,0 +1,75 @@
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { Effect, Layer } from "effect"
+
+/** A request as the mocked transport saw it (after every SDK middleware). */
+export interface Seen {
+  readonly method: string
+  readonly url: string
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: string | undefined
+  readonly json: any
+  readonly signal: AbortSignal
+}
+
+export type Handler = (request: Seen, attempt: number) => Response | undefined | Promise<Response | undefined>
+
+const decoder = new TextDecoder()
+
+/**
+ * A transport that records every request and answers from `handler`; `undefined` means the server never answers.
+ */
+export const mockTransport = (handler: Handler) => {
+  const seen: Array<Seen> = []
+  const client = HttpClient.make((request, url, signal) =>
+    Effect.suspend(() => {
+      const body = request.body._tag === "Uint8Array" ? decoder.decode(request.body.body) : undefined
+      const record: Seen = {
+        method: request.method,
+        url: url.toString(),
+        headers: request.headers,
+        body,
+        json: body === undefined ? undefined : JSON.parse(body),
+        signal
+      }
+      seen.push(record)
+      return Effect.flatMap(
+        Effect.promise(async () => await handler(record, seen.length)),
+        (response) =>
+          response === undefined ? Effect.never : Effect.succeed(HttpClientResponse.fromWeb(request, response))
+      )
+    })
+  )
+  return { seen, client, layer: Layer.succeed(HttpClient.HttpClient, client) }
+}
+
+export const json = (body: unknown, init?: ResponseInit) =>
+  new Response(JSON.stringify(body), { ...init, headers: { "content-type": "application/json", ...init?.headers } })
+
+const encoder = new TextEncoder()
+
+/** An SSE body from pieces, each piece one network read. */
+export const sse = (pieces: ReadonlyArray<string | Uint8Array>, init?: ResponseInit) =>
+  new Response(
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const piece of pieces) controller.enqueue(typeof piece === "string" ? encoder.encode(piece) : piece)
+        controller.close()
+      }
+    }),
+    { ...init, headers: { "content-type": "text/event-stream", ...init?.headers } }
+  )
+
+/** An SSE body that sends `pieces` and then never ends (until the request is aborted). */
+export const sseThenStall = (pieces: ReadonlyArray<string>, signal: AbortSignal) =>
+  new Response(
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const piece of pieces) controller.enqueue(encoder.encode(piece))
+        signal.addEventListener("abort", () => controller.error(new Error("aborted")))
+      }
+    }),
+    { headers: { "content-type": "text/event-stream" } }
+  )
+
+export const data = (payload: unknown) => `data: ${JSON.stringify(payload)}\n\n`
