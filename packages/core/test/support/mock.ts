@@ -1,4 +1,5 @@
 import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Effect, Layer } from "effect"
 
@@ -34,7 +35,10 @@ export const mockTransport = (handler: Handler) => {
       }
       seen.push(record)
       return Effect.flatMap(
-        Effect.promise(async () => await handler(record, seen.length)),
+        Effect.tryPromise({
+          try: async () => await handler(record, seen.length),
+          catch: (cause) => new HttpClientError.RequestError({ request, reason: "Transport", cause })
+        }),
         (response) =>
           response === undefined ? Effect.never : Effect.succeed(HttpClientResponse.fromWeb(request, response))
       )
