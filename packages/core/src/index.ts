@@ -96,3 +96,10 @@ export * as CompletionStream from "./CompletionStream.js"
  * @since 0.1.0
  */
 export * as ResponseStream from "./ResponseStream.js"
+
+/**
+ * The defaults and validation rules of layer settings.
+ *
+ * @since 0.1.0
+ */
+export * as Settings from "./Settings.js"

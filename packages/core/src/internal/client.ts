@@ -30,8 +30,12 @@ import { type JsonBody, readJson, requireKey, resolveCall, type Route, send, sen
 // requests
 // ---------------------------------------------------------------------------------------------------------------
 
+/** Unions with null / undefined (optional, nullable fields) add noise next to the real issue: dropped when it exists. */
+const isNoise = (issue: ParseResult.ArrayFormatterIssue) => /^Expected (null|undefined), actual/.test(issue.message)
+
 const formatIssues = (error: ParseResult.ParseError): string => {
-  const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
+  const all = ParseResult.ArrayFormatter.formatErrorSync(error)
+  const issues = all.some((issue) => !isNoise(issue)) ? all.filter((issue) => !isNoise(issue)) : all
   const shown = issues.slice(0, 5).map((issue) =>
     issue.path.length === 0 ? issue.message : `${issue.path.join(".")}: ${issue.message}`
   )

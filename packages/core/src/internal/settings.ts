@@ -1,18 +1,9 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import { Duration, Effect, Redacted } from "effect"
 import type { ClientOptions, OnDemandOptions } from "../ClientOptions.js"
+import { baseUrlProblem, DEFAULT_SERVERLESS_BASE_URL, defaults, isUserId, splitBaseUrl } from "../Settings.js"
 import type { ValidationError } from "../TensormeshError.js"
 import { invalidConfig } from "./errors.js"
-
-/** @internal */
-export const DEFAULT_SERVERLESS_BASE_URL = "https://serverless.tensormesh.ai/v1"
-
-/** @internal */
-export const defaults = {
-  timeout: Duration.minutes(10),
-  maxRetries: 2,
-  idleTimeout: Duration.minutes(5)
-} as const
 
 /** @internal */
 export type Surface = "serverless" | "on-demand"
@@ -39,8 +30,6 @@ export interface Settings {
   readonly httpClient: HttpClient.HttpClient
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
 /**
  * Normalises a base URL and derives the root: strip trailing slashes, then one trailing `/v1`.
  *
@@ -51,27 +40,10 @@ export const normaliseBaseUrl = (raw: string, setting: string): Effect.Effect<
   ValidationError
 > =>
   Effect.suspend(() => {
-    if (/[\u0000-\u001f\u007f\s]/.test(raw.trim()) || /[\r\n]/.test(raw)) {
-      return Effect.fail(invalidConfig(`${setting} contains whitespace or control characters`))
-    }
-    let url: URL
-    try {
-      url = new URL(raw.trim())
-    } catch {
-      return Effect.fail(invalidConfig(`${setting} is not a valid URL`))
-    }
-    if (url.protocol !== "https:" && url.protocol !== "http:") {
-      return Effect.fail(invalidConfig(`${setting} must be an http or https URL`))
-    }
-    if (url.username !== "" || url.password !== "") {
-      return Effect.fail(invalidConfig(`${setting} must not contain credentials; pass the API key as apiKey`))
-    }
-    if (url.search !== "" || url.hash !== "") {
-      return Effect.fail(invalidConfig(`${setting} must not contain a query or fragment`))
-    }
-    const apiBase = `${url.origin}${url.pathname}`.replace(/\/+$/, "")
-    const root = apiBase.endsWith("/v1") ? apiBase.slice(0, -3) : apiBase
-    return Effect.succeed({ apiBase, root })
+    const problem = baseUrlProblem(raw)
+    return problem === undefined
+      ? Effect.succeed(splitBaseUrl(raw))
+      : Effect.fail(invalidConfig(`${setting}: ${problem}`))
   })
 
 const nonNegativeInt = (n: number, setting: string) =>
@@ -132,7 +104,7 @@ export const resolveSettings = (
       const raw = (options as OnDemandOptions).userId
       const value = raw === undefined ? "" : Redacted.isRedacted(raw) ? Redacted.value(raw) : raw
       if (value.trim() === "") return yield* invalidConfig("userId is required on the on-demand surface")
-      if (!UUID.test(value.trim())) return yield* invalidConfig("userId must be a UUID")
+      if (!isUserId(value)) return yield* invalidConfig("userId must be a UUID")
       userId = Redacted.make(value.trim())
     }
     if (options.apiKey !== undefined && /[\r\n\0]/.test(Redacted.value(options.apiKey))) {
