@@ -1,5 +1,6 @@
 // Bad input, generated: every invalid request fails with a ValidationError that names the offending field, and no
 // request reaches the network; invalid layer settings fail at construction without echoing the value.
+import type * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, FastCheck as fc, Layer, Redacted } from "effect"
 import { OnDemand, OnDemandLayer, Serverless, ServerlessLayer } from "../src/index.js"
@@ -103,7 +104,7 @@ describe("generated invalid requests", () => {
 })
 
 describe("generated invalid settings", () => {
-  const build = <A, E>(layer: Layer.Layer<A, E, any>) =>
+  const build = <A, E>(layer: Layer.Layer<A, E, HttpClient.HttpClient>) =>
     Effect.runPromiseExit(
       Layer.build(layer.pipe(Layer.provide(mockTransport(() => undefined).layer))).pipe(Effect.scoped)
     )
