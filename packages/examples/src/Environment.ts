@@ -1,0 +1,72 @@
+/**
+ * Where the examples run: the embedded local Tensormesh server when no TENSORMESH_INFERENCE_API_KEY is set,
+ * otherwise the real service (TENSORMESH_SERVERLESS_BASE_URL, TENSORMESH_ON_DEMAND_BASE_URL,
+ * TENSORMESH_ON_DEMAND_USER_ID and TENSORMESH_MODEL honoured).
+ */
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import { type OnDemand, OnDemandLayer, type Serverless, ServerlessLayer } from "@tensormesh-effect/core"
+import { LocalServer } from "@tensormesh-effect/node"
+import { Config, Console, Effect, Layer, Option, Redacted } from "effect"
+import { Target } from "./Example.js"
+
+/** Any UUID will do locally: the local server checks the format, not the identity. */
+const LOCAL_USER_ID = "00000000-0000-4000-8000-000000000000"
+const LOCAL_KEY = Redacted.make("ak-local-example")
+
+/** Both surfaces against two in-process local servers (serverless and on-demand mode), stopped at the end. */
+export const local = Layer.unwrapScoped(Effect.gen(function*() {
+  const serverless = yield* LocalServer.make({ mode: "serverless" })
+  const onDemand = yield* LocalServer.make({ mode: "on-demand" })
+  yield* Console.log(
+    `Running against the embedded local Tensormesh server at ${serverless.baseUrl} ` +
+      `(on-demand mode at ${onDemand.baseUrl}); set TENSORMESH_INFERENCE_API_KEY to use the real service.`
+  )
+  return Layer.mergeAll(
+    ServerlessLayer({ baseUrl: serverless.baseUrl, apiKey: LOCAL_KEY }),
+    OnDemandLayer({ baseUrl: onDemand.baseUrl, userId: LOCAL_USER_ID, apiKey: LOCAL_KEY }),
+    Layer.succeed(Target, {
+      kind: "local",
+      serverlessBaseUrl: serverless.baseUrl,
+      model: "openai/gpt-oss-20b",
+      onDemandModel: "openai/gpt-oss-20b",
+      thinkingModel: "tensormesh/think-leak",
+      onDemand: true
+    })
+  )
+}))
+
+/** Both surfaces against the real service, configured from the environment. */
+export const remote = Layer.unwrapEffect(Effect.gen(function*() {
+  const model = yield* Config.withDefault(Config.string("TENSORMESH_MODEL"), "openai/gpt-oss-20b")
+  const serverlessBaseUrl = yield* Config.option(Config.string("TENSORMESH_SERVERLESS_BASE_URL"))
+  const onDemandBase = yield* Config.option(Config.string("TENSORMESH_ON_DEMAND_BASE_URL"))
+  const userId = yield* Config.option(Config.string("TENSORMESH_ON_DEMAND_USER_ID"))
+  const onDemand = Option.isSome(onDemandBase) && Option.isSome(userId)
+  yield* Console.log(
+    `Running against the real Tensormesh service (model ${model}` +
+      `${onDemand ? "" : "; on-demand examples skipped: set TENSORMESH_ON_DEMAND_BASE_URL and _USER_ID"}).`
+  )
+  return Layer.mergeAll(
+    ServerlessLayer.config(),
+    // Never called without on-demand settings: those examples are skipped.
+    onDemand
+      ? OnDemandLayer.config()
+      : OnDemandLayer({ baseUrl: "https://on-demand.invalid/v1", userId: LOCAL_USER_ID }),
+    Layer.succeed(Target, {
+      kind: "remote",
+      serverlessBaseUrl: Option.getOrUndefined(serverlessBaseUrl),
+      model,
+      onDemandModel: model,
+      thinkingModel: model,
+      onDemand
+    })
+  )
+}))
+
+/** The examples' environment, with the Node (undici) transport. */
+export const environment = Layer.unwrapEffect(Effect.map(
+  Config.option(Config.redacted("TENSORMESH_INFERENCE_API_KEY")),
+  (key): Layer.Layer<Serverless | OnDemand | Target, unknown, HttpClient.HttpClient> =>
+    Option.isSome(key) ? remote : local
+)).pipe(Layer.provideMerge(NodeHttpClient.layerUndici))

@@ -1,0 +1,20 @@
+// The fault table, asserted: for every fault, the outcome users must see, the attempts made, the time waited, and
+// that the call finishes. Runs over real loopback HTTP against the local server's fault injection.
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { rows, runRow } from "./support/faultTable.js"
+
+describe("fault table", () => {
+  for (const row of rows()) {
+    it.live(row.name, () =>
+      Effect.gen(function*() {
+        const observed = yield* runRow(row)
+        assert.strictEqual(observed.outcome, row.expect.outcome)
+        assert.strictEqual(observed.attempts, row.expect.attempts, "attempts")
+        assert.isAtMost(observed.millis, row.expect.maxMillis, "finished in time")
+        if (row.expect.minMillis !== undefined) assert.isAtLeast(observed.millis, row.expect.minMillis, "waited")
+        if (row.expect.delivered === "some") assert.isAbove(observed.delivered, 0, "deltas delivered first")
+        if (row.expect.outcome !== "ok") assert.isDefined(observed.retryable)
+      }), 20_000)
+  }
+})
