@@ -5,7 +5,15 @@ import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Layer, Redacted, Stream } from "effect"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
-import { ChatStream, OnDemand, OnDemandLayer, ResponseStream, Serverless, ServerlessLayer } from "../src/index.js"
+import {
+  ChatStream,
+  CompletionStream,
+  OnDemand,
+  OnDemandLayer,
+  ResponseStream,
+  Serverless,
+  ServerlessLayer
+} from "../src/index.js"
 import type { InferenceClient } from "../src/InferenceClient.js"
 import * as F from "./support/fixtures.js"
 import { data } from "./support/mock.js"
@@ -49,6 +57,12 @@ const startServer = Effect.acquireRelease(
             }
             return send(200, F.chatCompletion("Hello"))
           case "POST /v1/completions":
+            if (body.stream) {
+              res.writeHead(200, { "content-type": "text/event-stream" })
+              res.write(data(F.textCompletion(" o")))
+              res.write(data(F.textCompletion("k")))
+              return res.end("data: [DONE]\n\n")
+            }
             return send(200, F.textCompletion(" ok"))
           case "POST /v1/responses":
             if (body.stream) {
@@ -108,6 +122,10 @@ const everyEndpoint = (tm: InferenceClient) =>
       Stream.mkString
     ),
     completion: tm.completions.create({ model: "m", prompt: "x", max_tokens: 2 }),
+    completionText: tm.completions.stream({ model: "m", prompt: "x", max_tokens: 2 }).pipe(
+      CompletionStream.textDeltas,
+      Stream.mkString
+    ),
     response: tm.responses.create({ model: "m", input: "x" }),
     responseText: tm.responses.stream({ model: "m", input: "x" }).pipe(ResponseStream.textDeltas, Stream.mkString),
     models: tm.models.list(),
@@ -136,6 +154,7 @@ describe("over a loopback HTTP server", () => {
         assert.strictEqual(results.chat.choices[0].message.content, "Hello")
         assert.strictEqual(results.chatText, "Hello")
         assert.strictEqual(results.completion.choices[0].text, " ok")
+        assert.strictEqual(results.completionText, " ok")
         assert.strictEqual(results.response.output_text, "ok")
         assert.strictEqual(results.responseText, "ok")
         assert.strictEqual(results.models.data[0].id, "openai/gpt-oss-120b")
@@ -151,6 +170,7 @@ describe("over a loopback HTTP server", () => {
           "POST /tokenize",
           "POST /v1/chat/completions",
           "POST /v1/chat/completions",
+          "POST /v1/completions",
           "POST /v1/completions",
           "POST /v1/responses",
           "POST /v1/responses"

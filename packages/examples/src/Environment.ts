@@ -7,27 +7,25 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import { type OnDemand, OnDemandLayer, type Serverless, ServerlessLayer } from "@tensormesh-effect/core"
 import { LocalServer } from "@tensormesh-effect/node"
-import { Config, Console, Effect, Layer, Option, Redacted } from "effect"
+import { Config, Console, Context, Effect, Layer, Option } from "effect"
 import { Target } from "./Example.js"
-
-/** Any UUID will do locally: the local server checks the format, not the identity. */
-const LOCAL_USER_ID = "00000000-0000-4000-8000-000000000000"
-const LOCAL_KEY = Redacted.make("ak-local-example")
 
 /** Both surfaces against two in-process local servers (serverless and on-demand mode), stopped at the end. */
 export const local = Layer.unwrapScoped(Effect.gen(function*() {
-  const serverless = yield* LocalServer.make({ mode: "serverless" })
-  const onDemand = yield* LocalServer.make({ mode: "on-demand" })
+  const serverless = yield* Layer.build(LocalServer.serverlessLayer())
+  const onDemand = yield* Layer.build(LocalServer.onDemandLayer())
+  const serverlessUrl = Context.get(serverless, LocalServer.LocalServer).baseUrl
+  const onDemandUrl = Context.get(onDemand, LocalServer.LocalServer).baseUrl
   yield* Console.log(
-    `Running against the embedded local Tensormesh server at ${serverless.baseUrl} ` +
-      `(on-demand mode at ${onDemand.baseUrl}); set TENSORMESH_INFERENCE_API_KEY to use the real service.`
+    `Running against the embedded local Tensormesh server at ${serverlessUrl} ` +
+      `(on-demand mode at ${onDemandUrl}); set TENSORMESH_INFERENCE_API_KEY to use the real service.`
   )
   return Layer.mergeAll(
-    ServerlessLayer({ baseUrl: serverless.baseUrl, apiKey: LOCAL_KEY }),
-    OnDemandLayer({ baseUrl: onDemand.baseUrl, userId: LOCAL_USER_ID, apiKey: LOCAL_KEY }),
+    Layer.succeedContext(Context.omit(LocalServer.LocalServer)(serverless)),
+    Layer.succeedContext(Context.omit(LocalServer.LocalServer)(onDemand)),
     Layer.succeed(Target, {
       kind: "local",
-      serverlessBaseUrl: serverless.baseUrl,
+      serverlessBaseUrl: serverlessUrl,
       model: "openai/gpt-oss-20b",
       onDemandModel: "openai/gpt-oss-20b",
       thinkingModel: "tensormesh/think-leak",
@@ -52,7 +50,7 @@ export const remote = Layer.unwrapEffect(Effect.gen(function*() {
     // Never called without on-demand settings: those examples are skipped.
     onDemand
       ? OnDemandLayer.config()
-      : OnDemandLayer({ baseUrl: "https://on-demand.invalid/v1", userId: LOCAL_USER_ID }),
+      : OnDemandLayer({ baseUrl: "https://on-demand.invalid/v1", userId: "00000000-0000-4000-8000-000000000000" }),
     Layer.succeed(Target, {
       kind: "remote",
       serverlessBaseUrl: Option.getOrUndefined(serverlessBaseUrl),

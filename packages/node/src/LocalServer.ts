@@ -48,8 +48,10 @@
  * @since 0.1.0
  */
 import type { ServeError } from "@effect/platform/HttpServerError"
+import type { ClientOptions, OnDemand, Serverless, ValidationError } from "@tensormesh-effect/core"
 import type { Duration, Effect, Either, Scope } from "effect"
 import { Context, Layer } from "effect"
+import * as clientLayers from "./internal/localServer/clientLayers.js"
 import * as faults from "./internal/localServer/faults.js"
 import * as internalModels from "./internal/localServer/models.js"
 import * as server from "./internal/localServer/server.js"
@@ -302,3 +304,37 @@ export const make: (options?: Options) => Effect.Effect<Service, ServeError, Sco
  */
 export const layer = (options?: Options): Layer.Layer<LocalServer, ServeError> =>
   Layer.scoped(LocalServer, server.make(options))
+
+/**
+ * Options of `serverlessLayer` / `onDemandLayer`: the server's options, and the client's (its base URL is the
+ * server's; the key defaults to the first of `apiKeys`, else any key; the user id to the first of `userIds`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ClientLayerOptions extends Omit<Options, "mode"> {
+  readonly client?: ClientOptions | undefined
+}
+
+/**
+ * A local server in serverless mode and a `Serverless` client pointed at it over the Node transport: the one-line
+ * layer for tests. Both stop when the layer is released.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const serverlessLayer = (
+  options?: ClientLayerOptions
+): Layer.Layer<LocalServer | Serverless, ServeError | ValidationError> =>
+  clientLayers.serverlessLayer(LocalServer, options)
+
+/**
+ * A local server in on-demand mode and an `OnDemand` client pointed at it (sending a fixed UUID as `X-User-Id`
+ * unless `userIds` names one), over the Node transport.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const onDemandLayer = (
+  options?: ClientLayerOptions
+): Layer.Layer<LocalServer | OnDemand, ServeError | ValidationError> => clientLayers.onDemandLayer(LocalServer, options)
