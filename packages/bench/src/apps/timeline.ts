@@ -1,0 +1,34 @@
+// Where the cold start of ours goes: the same steps as ours.ts, each import on its own and timed, in the order a
+// Node app pays them (Effect, @effect/platform, the undici client of @effect/platform-node, our core, our Node
+// layers, the rest of our Node package index), then building the layer and the first call.
+import { API_KEY, baseUrl, report, request } from "./shared.js"
+
+const marks: Record<string, number> = {}
+let last = performance.now()
+marks["node start-up"] = last
+const step = (name: string) => {
+  const now = performance.now()
+  marks[name] = now - last
+  last = now
+}
+
+const { ManagedRuntime, Redacted } = await import("effect")
+step("effect")
+await import("@effect/platform/HttpClient")
+step("@effect/platform (HttpClient)")
+await import("@effect/platform-node/NodeHttpClient")
+step("@effect/platform-node (undici client, undici)")
+const { Serverless } = await import("@tensormesh-effect/core")
+step("@tensormesh-effect/core")
+const NodeTensormesh = await import("@tensormesh-effect/node/NodeTensormesh")
+step("@tensormesh-effect/node/NodeTensormesh")
+await import("@tensormesh-effect/node")
+step("@tensormesh-effect/node index (TmConfig)")
+const runtime = ManagedRuntime.make(NodeTensormesh.serverless({ baseUrl, apiKey: Redacted.make(API_KEY) }))
+const tm = await runtime.runPromise(Serverless)
+step("building the layer")
+const completion = await runtime.runPromise(tm.chat.completions.create(request))
+step("the first call")
+report(completion.choices[0].message.content ?? "")
+process.stdout.write(`${JSON.stringify({ marks })}\n`)
+await runtime.dispose()
