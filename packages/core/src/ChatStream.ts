@@ -5,7 +5,7 @@
  */
 import { Chunk, Effect, Stream } from "effect"
 import type { ChatCompletion, ChatCompletionChunk } from "./ChatCompletion.js"
-import { ChatAccumulator, ChatPieces } from "./internal/chat.js"
+import { ChatAccumulator, ChatTexts } from "./internal/chat.js"
 import type { ThinkPiece } from "./internal/think.js"
 
 const pieces = <E, R>(
@@ -13,22 +13,19 @@ const pieces = <E, R>(
   kind: ThinkPiece["kind"]
 ): Stream.Stream<string, E, R> =>
   Stream.suspend(() => {
-    const state = new ChatPieces()
-    const select = (out: Array<ThinkPiece>) => {
-      const texts: Array<string> = []
-      for (const piece of out) if (piece.kind === kind) texts.push(piece.text)
-      return Chunk.unsafeFromArray(texts)
-    }
+    const state = new ChatTexts(kind)
+    const out: Array<string> = []
     return self.pipe(
       Stream.mapChunks((chunks) => {
-        const out: Array<ThinkPiece> = []
-        for (const chunk of chunks) state.push(chunk, out)
-        return select(out)
+        for (let i = 0; i < chunks.length; i++) state.push(Chunk.unsafeGet(chunks, i), out)
+        const texts = out.slice()
+        out.length = 0
+        return Chunk.unsafeFromArray(texts)
       }),
       Stream.concat(Stream.suspend(() => {
-        const out: Array<ThinkPiece> = []
+        const out: Array<string> = []
         state.end(out)
-        return Stream.fromChunk(select(out))
+        return Stream.fromChunk(Chunk.unsafeFromArray(out))
       }))
     )
   })

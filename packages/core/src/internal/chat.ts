@@ -203,3 +203,42 @@ export class ChatPieces {
     for (const piece of this.splitter.end()) out.push(piece)
   }
 }
+
+/**
+ * The texts of one kind (content or reasoning) of choice 0, chunk by chunk: what `ChatPieces` yields, filtered to
+ * one kind, without a piece object per delta (a delta that passes the `<think>` splitter unchanged is used as is).
+ *
+ * @internal
+ */
+export class ChatTexts {
+  private readonly splitter = new ThinkStreamSplitter()
+
+  constructor(private readonly kind: ThinkPiece["kind"]) {}
+
+  push(chunk: ChatCompletionChunk, out: Array<string>): void {
+    const choices = chunk.choices
+    for (let i = 0; i < choices.length; i++) {
+      const choice = choices[i]
+      if (choice.index !== 0) continue
+      const delta = choice.delta
+      const reasoning = delta.reasoning ?? delta.reasoning_content
+      if (this.kind === "reasoning" && typeof reasoning === "string" && reasoning !== "") out.push(reasoning)
+      const content = delta.content
+      if (typeof content !== "string" || content === "") continue
+      const plain = this.splitter.passThrough(content)
+      if (plain !== undefined) {
+        if (plain === this.kind) out.push(content)
+        continue
+      }
+      for (const piece of this.splitter.push(content)) {
+        if (piece.kind === this.kind) out.push(piece.text)
+      }
+    }
+  }
+
+  end(out: Array<string>): void {
+    for (const piece of this.splitter.end()) {
+      if (piece.kind === this.kind) out.push(piece.text)
+    }
+  }
+}

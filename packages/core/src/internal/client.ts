@@ -1,4 +1,4 @@
-import { Effect, Either, ParseResult, Schema, Stream } from "effect"
+import { Channel, Effect, Either, FiberRef, ParseResult, Schema, Stream, type Tracer } from "effect"
 import * as Chat from "../ChatCompletion.js"
 import type { CallOptions } from "../ClientOptions.js"
 import * as Completions from "../Completion.js"
@@ -12,19 +12,31 @@ import { normaliseCompletion } from "./chat.js"
 import { invalidRequest, invalidResponse } from "./errors.js"
 import {
   CONTINUE,
-  eventLoop,
   notJson,
   type Signal,
-  sseEvents,
   sseLines,
+  sseValues,
   STOP,
   streamError,
-  truncatedStream
+  truncatedStream,
+  valuesChannel
 } from "./events.js"
+import { compileDecoder, compileValidator, decoderTransforms } from "./fastSchema.js"
 import { requestParseOptions, responseParseOptions } from "./schema.js"
 import type { Settings } from "./settings.js"
 import type { SseEvent } from "./sse.js"
-import { type JsonBody, readJson, requireKey, resolveCall, type Route, send, sendStreaming } from "./transport.js"
+import {
+  type Call,
+  type JsonBody,
+  layerCall,
+  missingKey,
+  openDirect,
+  openStream,
+  resolveCall,
+  type Route,
+  sendJson,
+  target
+} from "./transport.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // requests
@@ -54,13 +66,23 @@ const fieldsOf = (schema: Schema.Schema.Any): ReadonlyArray<string> =>
  * method's own fields (`stream`, `stream_options`) set.
  */
 const makeEncoder = (schema: Schema.Schema.Any) => {
-  const validate = Schema.validateEither(schema as Schema.Schema<unknown>, requestParseOptions)
-  const modelled = new Set([...fieldsOf(schema), "stream", "stream_options"])
+  // compiled on first use, so that building a layer stays cheap; most requests are plainly valid: a compiled check
+  // lets them through, and Schema has the last word on the others
+  let validate: ((u: unknown) => Either.Either<unknown, ParseResult.ParseError>) | undefined
+  let valid: ((u: unknown) => boolean) | undefined | null = null
+  let modelled: Set<string> | undefined
   return (request: unknown, streamFields?: Record<string, unknown>): Either.Either<string, TensormeshError> => {
-    const checked = validate(request)
-    if (Either.isLeft(checked)) return Either.left(invalidRequest(formatIssues(checked.left), checked.left))
-    const { extraBody, ...body } = checked.right as Record<string, unknown> & { extraBody?: Record<string, unknown> }
+    if (valid === null) valid = compileValidator(schema, requestParseOptions)
+    let accepted = request
+    if (valid === undefined || !valid(request)) {
+      validate ??= Schema.validateEither(schema as Schema.Schema<unknown>, requestParseOptions)
+      const checked = validate(request)
+      if (Either.isLeft(checked)) return Either.left(invalidRequest(formatIssues(checked.left), checked.left))
+      accepted = checked.right
+    }
+    const { extraBody, ...body } = accepted as Record<string, unknown> & { extraBody?: Record<string, unknown> }
     if (extraBody !== undefined) {
+      modelled ??= new Set([...fieldsOf(schema), "stream", "stream_options"])
       for (const key of Object.keys(extraBody)) {
         if (modelled.has(key)) {
           return Either.left(invalidRequest(`extraBody.${key} is a modelled field: set it on the request itself`))
@@ -82,32 +104,44 @@ const modelOf = (request: unknown): string | undefined =>
 // responses
 // ---------------------------------------------------------------------------------------------------------------
 
-const makeDecoder = <A, I>(schema: Schema.Schema<A, I>, post?: (a: A) => A) => {
-  const decode = Schema.decodeUnknownEither(schema, responseParseOptions)
-  return (json: unknown, status?: number, requestId?: string): Either.Either<A, TensormeshError> => {
+/**
+ * Decodes a response body with its schema. `inPlace` (the default) lets the compiled fast path complete the JSON
+ * itself (defaults), for JSON that nobody else sees; a raw response's `json` stays as received.
+ */
+const makeDecoder = <A, I>(schema: Schema.Schema<A, I>, post?: (a: A) => A, inPlace = true) => {
+  // compiled on first use, so that building a layer stays cheap
+  let decode: ((u: unknown) => Either.Either<A, ParseResult.ParseError>) | undefined
+  let fast: ((u: unknown) => boolean) | undefined | null = null
+  return (json: unknown, body?: JsonBody): Either.Either<A, TensormeshError> => {
+    if (fast === null) {
+      fast = inPlace || !decoderTransforms(schema, responseParseOptions)
+        ? compileDecoder(schema, responseParseOptions)
+        : undefined
+    }
+    if (fast !== undefined && fast(json)) return Either.right(post === undefined ? json as A : post(json as A))
+    decode ??= Schema.decodeUnknownEither(schema, responseParseOptions)
     const result = decode(json)
     if (Either.isLeft(result)) {
       return Either.left(invalidResponse(
         `the response does not have the expected shape: ${formatIssues(result.left).replace("invalid request: ", "")}`,
         result.left,
-        status,
-        requestId
+        body?.status,
+        body?.headers["x-request-id"]
       ))
     }
     return Either.right(post === undefined ? result.right : post(result.right))
   }
 }
 
-const toRaw = <A>(body: JsonBody, decode: ReturnType<typeof makeDecoder<A, any>>): RawResponse<A> => {
-  const requestId = body.headers["x-request-id"]
-  return {
-    status: body.status,
-    headers: body.headers,
-    requestId,
-    json: body.json,
-    parse: Effect.suspend(() => decode(body.json, body.status, requestId)) as RawResponse<A>["parse"]
-  }
-}
+type Decoder<A> = ReturnType<typeof makeDecoder<A, any>>
+
+const toRaw = <A>(body: JsonBody, decode: Decoder<A>): RawResponse<A> => ({
+  status: body.status,
+  headers: body.headers,
+  requestId: body.headers["x-request-id"],
+  json: body.json,
+  parse: Effect.suspend(() => decode(body.json, body)) as RawResponse<A>["parse"]
+})
 
 const usageAttributes = (usage: unknown): Record<string, number> => {
   if (typeof usage !== "object" || usage === null) return {}
@@ -131,8 +165,55 @@ interface JsonEndpoint<A> {
   readonly create: (request: unknown, options?: CallOptions) => Effect.Effect<A, TensormeshError>
 }
 
+/** Fails before anything is sent when a keyed route has no key, or the request does not validate. */
+const encodeFor = (
+  settings: Settings,
+  route: Route,
+  encode: ReturnType<typeof makeEncoder> | undefined,
+  request: unknown,
+  streamFields?: Record<string, unknown>
+): Either.Either<string | undefined, TensormeshError> => {
+  if (route.keyed && settings.apiKey === undefined) return Either.left(missingKey(route))
+  return encode === undefined ? Either.right(undefined) : encode(request, streamFields)
+}
+
+let nativeTracer: Tracer.Tracer | undefined
+
+/**
+ * Whether `tracer` is Effect's built-in tracer, which keeps its spans to itself: a span of ours under it has no
+ * observer (nothing runs inside it but the SDK), so it is not worth its cost. Any other tracer gets the span.
+ */
+const isNativeTracer = (tracer: Tracer.Tracer): boolean => tracer === (nativeTracer ??= Effect.runSync(Effect.tracer))
+
+/**
+ * One span per call, named after the method, with the surface and the model (and, once known, the usage) as
+ * attributes. `Effect.useSpan` rather than `Effect.fn`: no stack trace is captured on every call; and no span at
+ * all under Effect's built-in tracer, where nobody would see it.
+ */
+const traced = <A, E>(
+  settings: Settings,
+  name: string,
+  attributes: Record<string, unknown>,
+  request: unknown,
+  body: (span: Tracer.Span | undefined) => Effect.Effect<A, E>
+): Effect.Effect<A, E> =>
+  Effect.tracerWith((tracer) => {
+    if (isNativeTracer(tracer)) return body(undefined)
+    const model = modelOf(request)
+    return Effect.useSpan(
+      name,
+      {
+        attributes: model === undefined ? attributes : { ...attributes, "gen_ai.request.model": model },
+        captureStackTrace: false
+      },
+      // the direct transport opens no span of its own: the span need not be the parent of anything
+      settings.direct === undefined ? (span) => Effect.withParentSpan(body(span), span) : body
+    )
+  })
+
 const jsonEndpoint = <A, I>(
   settings: Settings,
+  defaults: Call,
   spec: {
     readonly name: string
     readonly route: Route
@@ -145,47 +226,58 @@ const jsonEndpoint = <A, I>(
   }
 ): JsonEndpoint<A> => {
   const encode = spec.params === undefined ? undefined : makeEncoder(spec.params)
-  const decode = makeDecoder(spec.result, spec.post)
-  const decodeJson = spec.preprocess === undefined
-    ? decode
-    : (json: unknown, status?: number, requestId?: string) => decode(spec.preprocess!(json), status, requestId)
+  const withPreprocess = (decode: Decoder<A>): Decoder<A> =>
+    spec.preprocess === undefined ? decode : (json, body) => decode(spec.preprocess!(json), body)
+  const decode = withPreprocess(makeDecoder(spec.result, spec.post))
+  const decodeRaw = withPreprocess(makeDecoder(spec.result, spec.post, false))
+  const to = target(settings, spec.route, "application/json")
+  const lenient = spec.lenient === true
   const verb = spec.route.method === "GET" ? (spec.name === "models" ? "list" : "get") : "create"
-  const rawOnce = (request: unknown, options: CallOptions | undefined) =>
-    Effect.gen(function*() {
-      yield* requireKey(settings, spec.route)
-      const body = encode === undefined ? undefined : yield* encode(request)
-      const call = yield* resolveCall(settings, options)
-      const json = yield* send(settings, spec.route, body, call, "application/json", (r) => readJson(r, spec.lenient))
-      return toRaw(json, decodeJson)
+  const send = (request: unknown, options: CallOptions | undefined): Effect.Effect<JsonBody, TensormeshError> =>
+    Effect.suspend(() => {
+      const body = encodeFor(settings, spec.route, encode, request)
+      if (Either.isLeft(body)) return Effect.fail(body.left)
+      return options === undefined
+        ? sendJson(settings, to, body.right, defaults, lenient)
+        : Effect.flatMap(resolveCall(settings, options), (call) => sendJson(settings, to, body.right, call, lenient))
     })
   const attributes = { "tensormesh.surface": settings.surface }
-  const raw = Effect.fn(`Tensormesh.${spec.name}.withRawResponse.${verb}`)(
-    function*(request: unknown, options?: CallOptions) {
-      const model = modelOf(request)
-      yield* Effect.annotateCurrentSpan(
-        model === undefined ? attributes : { ...attributes, "gen_ai.request.model": model }
-      )
-      return yield* rawOnce(request, options)
-    }
-  )
-  const create = Effect.fn(`Tensormesh.${spec.name}.${verb}`)(function*(request: unknown, options?: CallOptions) {
-    const model = modelOf(request)
-    yield* Effect.annotateCurrentSpan(
-      model === undefined ? attributes : { ...attributes, "gen_ai.request.model": model }
+  const rawName = `Tensormesh.${spec.name}.withRawResponse.${verb}`
+  const raw = (request: unknown, options?: CallOptions) =>
+    traced(
+      settings,
+      rawName,
+      attributes,
+      request,
+      () => Effect.map(send(request, options), (body) => toRaw(body, decodeRaw))
     )
-    const response = yield* rawOnce(request, options)
-    const value = yield* response.parse
-    const usage = (value as { usage?: unknown }).usage
-    if (usage !== undefined && usage !== null) yield* Effect.annotateCurrentSpan(usageAttributes(usage))
-    return value
-  })
+  const createName = `Tensormesh.${spec.name}.${verb}`
+  const create = (request: unknown, options?: CallOptions) =>
+    traced(settings, createName, attributes, request, (span) =>
+      Effect.flatMap(send(request, options), (body) => {
+        const decoded = decode(body.json, body)
+        if (Either.isLeft(decoded)) return Effect.fail(decoded.left)
+        const usage = (decoded.right as { usage?: unknown }).usage
+        if (span !== undefined && usage !== undefined && usage !== null) {
+          const usageAttrs = usageAttributes(usage)
+          for (const key in usageAttrs) span.attribute(key, usageAttrs[key])
+        }
+        return Effect.succeed(decoded.right)
+      }))
   return { raw, create }
 }
 
 type Handler<A> = (event: SseEvent, out: Array<A>) => Signal
 
+/** What a direct stream holds until it ends: its span, and the way to abort its exchange. */
+interface DirectStreamState {
+  readonly span: Tracer.Span | undefined
+  abort: (() => void) | undefined
+}
+
 const streamEndpoint = <A>(
   settings: Settings,
+  defaults: Call,
   spec: {
     readonly name: string
     readonly route: Route
@@ -196,36 +288,87 @@ const streamEndpoint = <A>(
   }
 ) => {
   const encode = makeEncoder(spec.params)
-  const open = (request: unknown, options: CallOptions | undefined) =>
-    Effect.gen(function*() {
-      yield* requireKey(settings, spec.route)
-      const body = yield* encode(request, spec.streamFields(request))
-      const call = yield* resolveCall(settings, options)
-      const response = yield* sendStreaming(settings, spec.route, body, call)
-      return { response, call }
+  const to = target(settings, spec.route, "text/event-stream")
+  /** The request's body and call, or the failure that stops it before sending. */
+  const prepare = (
+    request: unknown,
+    options: CallOptions | undefined
+  ): Effect.Effect<{ readonly body: string; readonly call: Call }, TensormeshError> =>
+    Effect.suspend(() => {
+      const body = encodeFor(settings, spec.route, encode, request, spec.streamFields(request))
+      if (Either.isLeft(body)) return Effect.fail(body.left)
+      return options === undefined
+        ? Effect.succeed({ body: body.right!, call: defaults })
+        : Effect.map(resolveCall(settings, options), (call) => ({ body: body.right!, call }))
     })
+  const open = (request: unknown, options: CallOptions | undefined) =>
+    Effect.flatMap(prepare(request, options), ({ body, call }) => openStream(settings, to, body, call))
+  const streamName = `Tensormesh.${spec.name}.stream`
+  /**
+   * Over a direct transport the whole stream is one channel: a span (ended with the stream's exit), the request,
+   * then network reads decoded into values, and the exchange aborted whenever the stream ends. No scope, no
+   * intermediate streams: what a stream costs before its first chunk matters when many run at once.
+   */
+  const directStream = (request: unknown, options: CallOptions | undefined): Stream.Stream<A, TensormeshError> => {
+    const model = modelOf(request)
+    const attributes = {
+      "tensormesh.surface": settings.surface,
+      ...(model === undefined ? {} : { "gen_ai.request.model": model })
+    }
+    return Stream.fromChannel(Channel.acquireUseRelease(
+      Effect.tracerWith((tracer) =>
+        isNativeTracer(tracer)
+          ? Effect.succeed<DirectStreamState>({ span: undefined, abort: undefined })
+          : Effect.map(
+            Effect.makeSpan(streamName, { attributes, captureStackTrace: false }),
+            (span): DirectStreamState => ({ span, abort: undefined })
+          )
+      ),
+      (state) =>
+        Channel.flatMap(
+          Channel.fromEffect(
+            Effect.flatMap(prepare(request, options), ({ body, call }) => openDirect(settings, to, body, call, state))
+          ),
+          (opened) => valuesChannel(opened.next, spec.handler(), truncatedStream(spec.terminal))
+        ),
+      (state, exit) =>
+        Effect.suspend(() => {
+          state.abort?.()
+          const span = state.span
+          if (span === undefined) return Effect.void
+          return Effect.flatMap(FiberRef.get(FiberRef.currentTracerTimingEnabled), (timing) =>
+            Effect.clockWith((clock) =>
+              Effect.sync(() =>
+                span.end(timing ? clock.unsafeCurrentTimeNanos() : BigInt(0), exit)
+              )
+            ))
+        })
+    ))
+  }
   const stream = (request: unknown, options?: CallOptions): Stream.Stream<A, TensormeshError> => {
+    if (settings.direct !== undefined) return directStream(request, options)
     const model = modelOf(request)
     return Stream.unwrapScoped(
-      Effect.map(open(request, options), ({ call, response }) =>
-        sseEvents(response, call.idleTimeout).pipe(
-          Stream.pipeThroughChannel(eventLoop(spec.handler(), truncatedStream(spec.terminal)))
-        ))
-    ).pipe(Stream.withSpan(`Tensormesh.${spec.name}.stream`, {
+      Effect.map(
+        open(request, options),
+        (opened) => sseValues(opened.body, spec.handler(), truncatedStream(spec.terminal))
+      )
+    ).pipe(Stream.withSpan(streamName, {
       attributes: {
         "tensormesh.surface": settings.surface,
         ...(model === undefined ? {} : { "gen_ai.request.model": model })
-      }
+      },
+      captureStackTrace: false
     }))
   }
   const streaming = Effect.fn(`Tensormesh.${spec.name}.withStreamingResponse.create`)(
     function*(request: unknown, options?: CallOptions) {
-      const { call, response } = yield* open(request, options)
+      const opened = yield* open(request, options)
       return {
-        status: response.status,
-        headers: response.headers,
-        requestId: response.headers["x-request-id"],
-        lines: sseLines(response, call.idleTimeout)
+        status: opened.status,
+        headers: opened.headers,
+        requestId: opened.headers["x-request-id"],
+        lines: sseLines(opened.body)
       } satisfies StreamingResponse
     }
   )
@@ -242,7 +385,7 @@ const usageByDefault = (request: { readonly stream_options?: unknown }) =>
  * Events of data-only SSE (chat and completions): JSON chunks until `data: [DONE]`, an `{"error": …}` payload or
  * `event: error` ends the stream with `StreamError`.
  */
-const chunkHandler = <A>(decode: ReturnType<typeof makeDecoder<A, any>>) => (): Handler<A> => (event, out) => {
+const chunkHandler = <A>(decode: Decoder<A>) => (): Handler<A> => (event, out) => {
   const data = event.data
   if (data === "[DONE]") return STOP
   let json: unknown
@@ -268,8 +411,10 @@ const responseEventTypes = new Set<string>(
 const terminalEvents = new Set(["response.completed", "response.incomplete", "response.failed"])
 
 /** Events of the Responses stream, up to and including the terminal event (there is no `[DONE]`). */
+const responseEventDecoder = makeDecoder(Responses.ResponseKnownEvent)
+
 const responseEventHandler = (): Handler<Responses.ResponseStreamEvent> => {
-  const decode = makeDecoder(Responses.ResponseKnownEvent)
+  const decode = responseEventDecoder
   return (event, out) => {
     const data = event.data
     if (data === "[DONE]") return STOP
@@ -303,14 +448,15 @@ const get = (path: string, root = false): Route => ({ method: "GET", path, root,
  * @internal
  */
 export const make = (settings: Settings): InferenceClient => {
-  const chatCreate = jsonEndpoint(settings, {
+  const defaults = layerCall(settings)
+  const chatCreate = jsonEndpoint(settings, defaults, {
     name: "chat.completions",
     route: post("/chat/completions"),
     params: Chat.ChatCompletionCreateParams,
     result: Chat.ChatCompletion,
     post: (completion) => normaliseCompletion(completion, settings.stripThinking)
   })
-  const chatStream = streamEndpoint(settings, {
+  const chatStream = streamEndpoint(settings, defaults, {
     name: "chat.completions",
     route: post("/chat/completions"),
     params: Chat.ChatCompletionCreateParams,
@@ -318,13 +464,13 @@ export const make = (settings: Settings): InferenceClient => {
     handler: chunkHandler(makeDecoder(Chat.ChatCompletionChunk)),
     terminal: "data: [DONE]"
   })
-  const completionCreate = jsonEndpoint(settings, {
+  const completionCreate = jsonEndpoint(settings, defaults, {
     name: "completions",
     route: post("/completions"),
     params: Completions.CompletionCreateParams,
     result: Completions.Completion
   })
-  const completionStream = streamEndpoint(settings, {
+  const completionStream = streamEndpoint(settings, defaults, {
     name: "completions",
     route: post("/completions"),
     params: Completions.CompletionCreateParams,
@@ -332,13 +478,13 @@ export const make = (settings: Settings): InferenceClient => {
     handler: chunkHandler(makeDecoder(Completions.CompletionChunk)),
     terminal: "data: [DONE]"
   })
-  const responseCreate = jsonEndpoint(settings, {
+  const responseCreate = jsonEndpoint(settings, defaults, {
     name: "responses",
     route: post("/responses"),
     params: Responses.ResponseCreateParams,
     result: Responses.Response
   })
-  const responseStream = streamEndpoint(settings, {
+  const responseStream = streamEndpoint(settings, defaults, {
     name: "responses",
     route: post("/responses"),
     params: Responses.ResponseCreateParams,
@@ -346,25 +492,25 @@ export const make = (settings: Settings): InferenceClient => {
     handler: responseEventHandler,
     terminal: "its terminal event (response.completed, response.incomplete or response.failed)"
   })
-  const models = jsonEndpoint(settings, {
+  const models = jsonEndpoint(settings, defaults, {
     name: "models",
     route: get("/models"),
     params: undefined,
     result: Models.ModelList
   })
-  const tokenize = jsonEndpoint(settings, {
+  const tokenize = jsonEndpoint(settings, defaults, {
     name: "tokenize",
     route: post("/tokenize", true),
     params: Tokenize.TokenizeParams,
     result: Tokenize.TokenizeResult
   })
-  const detokenize = jsonEndpoint(settings, {
+  const detokenize = jsonEndpoint(settings, defaults, {
     name: "detokenize",
     route: post("/detokenize", true),
     params: Tokenize.DetokenizeParams,
     result: Tokenize.DetokenizeResult
   })
-  const health = jsonEndpoint(settings, {
+  const health = jsonEndpoint(settings, defaults, {
     name: "health",
     route: get("/health", true),
     params: undefined,
@@ -375,7 +521,7 @@ export const make = (settings: Settings): InferenceClient => {
         ? json
         : { ...(typeof json === "object" && json !== null ? json : {}), status: "ok" }
   })
-  const version = jsonEndpoint(settings, {
+  const version = jsonEndpoint(settings, defaults, {
     name: "version",
     route: get("/version", true),
     params: undefined,

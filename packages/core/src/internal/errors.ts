@@ -133,23 +133,28 @@ const errorCode = (cause: unknown): string | undefined => {
  * @internal
  */
 export const fromRequestError = (error: HttpClientError.HttpClientError): UpstreamError => {
-  const code = errorCode(error.cause)
   if (error._tag === "RequestError" && error.reason === "InvalidUrl") {
     return new UpstreamError({ reason: "Connection", retryable: false, detail: "invalid URL", cause: error.cause })
   }
+  return fromTransportCause(error.cause)
+}
+
+/**
+ * A transport failure from the transport's own error (what `fromRequestError` finds as the `cause` of an
+ * `HttpClientError`): same reasons, same messages.
+ *
+ * @internal
+ */
+export const fromTransportCause = (cause: unknown): UpstreamError => {
+  const code = errorCode(cause)
   if (code === "ECONNREFUSED") {
-    return new UpstreamError({
-      reason: "ConnectionRefused",
-      retryable: true,
-      detail: "connection refused",
-      cause: error.cause
-    })
+    return new UpstreamError({ reason: "ConnectionRefused", retryable: true, detail: "connection refused", cause })
   }
   return new UpstreamError({
     reason: "Connection",
     retryable: true,
     detail: code === undefined ? "connection failed" : `connection failed (${code})`,
-    cause: error.cause
+    cause
   })
 }
 

@@ -3,6 +3,7 @@ import { Duration, Effect, Redacted } from "effect"
 import type { ClientOptions, OnDemandOptions } from "../ClientOptions.js"
 import { baseUrlProblem, DEFAULT_SERVERLESS_BASE_URL, defaults, isUserId, splitBaseUrl } from "../Settings.js"
 import type { ValidationError } from "../TensormeshError.js"
+import { type DirectTransport, directTransportOf } from "./direct.js"
 import { invalidConfig } from "./errors.js"
 
 /** @internal */
@@ -28,6 +29,11 @@ export interface Settings {
   readonly headers: Readonly<Record<string, string>>
   readonly stripThinking: boolean
   readonly httpClient: HttpClient.HttpClient
+  /**
+   * The direct transport of the client, when it offers one and nothing stands between it and the SDK (no
+   * `transformClient` that wraps it, no trace propagation, which only `HttpClient` does).
+   */
+  readonly direct: DirectTransport | undefined
 }
 
 /**
@@ -128,7 +134,8 @@ export const resolveSettings = (
       idleTimeout: timings.idleTimeout ?? defaults.idleTimeout,
       headers: options.headers ?? {},
       stripThinking: options.stripThinking ?? true,
-      httpClient: options.propagateTraceContext === true ? base : base.pipe(withoutPropagation)
+      httpClient: options.propagateTraceContext === true ? base : base.pipe(withoutPropagation),
+      direct: options.propagateTraceContext === true ? undefined : directTransportOf(base)
     } satisfies Settings
   })
 

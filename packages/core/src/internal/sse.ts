@@ -31,10 +31,20 @@ export class SseEventTooLarge extends Data.TaggedError("SseEventTooLarge")<{
 export const DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024
 
 /**
+ * The decoder `SseParser.pushTextInto` expects its text from (one per stream).
+ *
+ * @internal
+ */
+export const textDecoder = (): TextDecoder => new TextDecoder("utf-8", { fatal: false, ignoreBOM: true })
+
+/**
  * An unfinished line may exceed `maxEventSize` by the length of `"data: "`, so that a line holding a maximal
  * `data` value is accepted whatever the chunking.
  */
 const LINE_PREFIX_ALLOWANCE = 6
+
+/** `text` as a string of its own (V8 keeps a slice of a longer string as a view that retains the whole). */
+const flat = (text: string): string => text.length < 16 ? text : (" " + text).slice(1)
 
 const LF = 10
 const COLON = 58
@@ -49,7 +59,7 @@ const BOM = 0xfeff
  * @internal
  */
 export class LineSplitter {
-  private readonly decoder = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true })
+  private readonly decoder = textDecoder()
   /** Text of the unfinished line. */
   private buffer = ""
   /** The previous text ended with `\r`: a `\n` at the start of the next text belongs to it. */
@@ -77,6 +87,11 @@ export class LineSplitter {
   pushInto(bytes: Uint8Array, out: Array<string>): void {
     if (bytes.length === 0) return
     this.scan(this.decoder.decode(bytes, { stream: true }), out)
+  }
+
+  /** Appends the lines completed by `text` (already decoded, by a decoder that keeps a BOM) to `out`. */
+  pushTextInto(text: string, out: Array<string>): void {
+    this.scan(text, out)
   }
 
   /** Flushes the decoder and appends the remaining lines, including a final line without a terminator, to `out`. */
@@ -129,7 +144,8 @@ export class LineSplitter {
       if (cr !== -1 && cr < pos) cr = text.indexOf("\r", pos)
     }
     if (pos < length) {
-      this.buffer = this.buffer.length > 0 ? this.buffer + text.slice(pos) : text.slice(pos)
+      // a copy, not a slice: a slice would keep the whole read's text alive while the stream waits for the next one
+      this.buffer = flat(this.buffer.length > 0 ? this.buffer + text.slice(pos) : text.slice(pos))
     }
   }
 }
@@ -176,6 +192,20 @@ export class SseParser {
   pushInto(bytes: Uint8Array, out: Array<SseEvent>): void {
     const lines = this.lineBuffer
     this.lines.pushInto(bytes, lines)
+    this.parseLines(lines, out)
+  }
+
+  /**
+   * As `pushInto`, for text already decoded (as `textDecoder()` decodes: UTF-8, replacement characters, the BOM kept so
+   * that the start of the stream strips it).
+   */
+  pushTextInto(text: string, out: Array<SseEvent>): void {
+    const lines = this.lineBuffer
+    this.lines.pushTextInto(text, lines)
+    this.parseLines(lines, out)
+  }
+
+  private parseLines(lines: Array<string>, out: Array<SseEvent>): void {
     try {
       for (let i = 0; i < lines.length; i++) this.line(lines[i], out)
     } finally {

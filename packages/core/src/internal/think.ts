@@ -126,6 +126,17 @@ export class ThinkStreamSplitter {
     this.state = options?.initial ?? "content"
   }
 
+  /**
+   * The kind of piece `delta` would be emitted as, unchanged and whole, when it is (no tag in it, nothing held back,
+   * no whitespace to trim): the caller may then use it as is instead of calling `push`, which would return exactly
+   * `[{ kind, text: delta }]` for a non-empty delta and change no state. `undefined` otherwise.
+   */
+  passThrough(delta: string): ThinkPiece["kind"] | undefined {
+    return this.held.length === 0 && !(this.state === "content" && this.trim) && delta.indexOf("<") === -1
+      ? this.state
+      : undefined
+  }
+
   push(delta: string): Array<ThinkPiece> {
     if (this.held.length === 0 && delta.indexOf("<") === -1) {
       const text = this.state === "content" && this.trim ? this.trimmed(delta) : delta

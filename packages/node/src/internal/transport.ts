@@ -78,13 +78,17 @@ const positiveMillis = (name: string, input: Duration.DurationInput | undefined,
 
 /**
  * An undici `Agent` (a keep-alive connection pool per origin) that trusts the CA bundle besides Node's root CAs,
- * with undici's header and body timeouts replaced by the SDK's; destroyed when the scope closes.
+ * and the timeouts that replace undici's own on every request; destroyed when the scope closes.
  *
  * @internal
  */
 export const makeDispatcher = (
   input: Input
-): Effect.Effect<Undici.Dispatcher, ValidationError, Scope.Scope | FileSystem.FileSystem> =>
+): Effect.Effect<
+  { readonly agent: Undici.Dispatcher; readonly timeouts: UndiciTimeouts },
+  ValidationError,
+  Scope.Scope | FileSystem.FileSystem
+> =>
   Effect.gen(function*() {
     const ca = input.caBundle === undefined
       ? undefined
@@ -113,22 +117,130 @@ export const makeDispatcher = (
       ),
       (agent) => Effect.ignore(Effect.tryPromise(() => agent.destroy()))
     )
-    // `NodeHttpClient.makeUndici` sets its own per-request limits (1 h for the headers, none for the body); the
-    // SDK's replace them on every request, so the Agent's settings are the ones in force.
-    return agent.compose((dispatch) => (options, handler) =>
-      dispatch({ ...options, headersTimeout: timeouts.headersTimeout, bodyTimeout: timeouts.bodyTimeout }, handler)
-    )
+    return { agent, timeouts }
   })
 
 /**
- * The Node transport: `NodeHttpClient.makeUndici` over the dispatcher of `makeDispatcher`.
+ * `NodeHttpClient.makeUndici` sets its own per-request limits (1 h for the headers, none for the body); the SDK's
+ * replace them on every request, so the Agent's settings are the ones in force.
+ */
+const withTimeouts = (agent: Undici.Dispatcher, timeouts: UndiciTimeouts): Undici.Dispatcher =>
+  agent.compose((dispatch) => (options, handler) =>
+    dispatch({ ...options, headersTimeout: timeouts.headersTimeout, bodyTimeout: timeouts.bodyTimeout }, handler)
+  )
+
+// The direct transport protocol of `@tensormesh-effect/core` (its `internal/direct.ts`), restated here: the SDK's
+// own requests skip the per-request work of `HttpClient` (URL parsing, an abort controller, a Node stream for the
+// body, the generic client span) and go straight to undici's `dispatch`. Any `HttpClient` combinator returns a
+// client without it, so wrapped clients keep working through `HttpClient`.
+
+const DirectTransportId = Symbol.for("@tensormesh-effect/core/DirectTransport")
+
+interface DirectRequest {
+  readonly method: "GET" | "POST"
+  readonly origin: string
+  readonly path: string
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: string | undefined
+}
+
+interface DirectHandler {
+  readonly onStart: (
+    status: number,
+    headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
+  ) => void
+  readonly onData: (chunk: Uint8Array) => void
+  readonly onEnd: () => void
+  readonly onError: (cause: unknown) => void
+}
+
+interface DirectExchange {
+  readonly abort: () => void
+  readonly pause: () => void
+  readonly resume: () => void
+}
+
+/**
+ * One exchange over `agent` per request, reported to the SDK's handler as undici reports it: status and headers,
+ * body pieces, end or error. An abort before the request reached a connection takes effect when it does.
+ *
+ * @internal
+ */
+export const directTransport = (agent: Undici.Dispatcher, timeouts: UndiciTimeouts) => ({
+  exchange: (request: DirectRequest, handler: DirectHandler): DirectExchange => {
+    let controller: Undici.Dispatcher.DispatchController | undefined
+    let aborted = false
+    let paused = false
+    let done = false
+    const dispatchHandler: Undici.Dispatcher.DispatchHandler = {
+      onRequestStart(c) {
+        controller = c
+        if (aborted) c.abort(new Undici.errors.RequestAbortedError())
+        else if (paused) c.pause()
+      },
+      onResponseStart(_c, status, headers) {
+        if (status >= 200) handler.onStart(status, headers)
+      },
+      onResponseData(_c, chunk) {
+        handler.onData(chunk)
+      },
+      onResponseEnd() {
+        done = true
+        handler.onEnd()
+      },
+      onResponseError(_c, error) {
+        done = true
+        if (!aborted) handler.onError(error)
+      }
+    }
+    try {
+      agent.dispatch({
+        origin: request.origin,
+        path: request.path,
+        method: request.method,
+        headers: request.headers as Record<string, string>,
+        body: request.body ?? null,
+        headersTimeout: timeouts.headersTimeout,
+        bodyTimeout: timeouts.bodyTimeout
+      }, dispatchHandler)
+    } catch (error) {
+      done = true
+      handler.onError(error)
+    }
+    return {
+      abort: () => {
+        if (aborted || done) return
+        aborted = true
+        controller?.abort(new Undici.errors.RequestAbortedError())
+      },
+      pause: () => {
+        paused = true
+        controller?.pause()
+      },
+      resume: () => {
+        paused = false
+        controller?.resume()
+      }
+    }
+  }
+})
+
+/**
+ * The Node transport: `NodeHttpClient.makeUndici` over the dispatcher of `makeDispatcher`, offering the SDK its
+ * direct transport over the same connection pool.
  *
  * @internal
  */
 export const make = (
   input: Input
 ): Effect.Effect<HttpClient.HttpClient, ValidationError, Scope.Scope | FileSystem.FileSystem> =>
-  Effect.map(makeDispatcher(input), NodeHttpClient.makeUndici)
+  Effect.map(
+    makeDispatcher(input),
+    ({ agent, timeouts }) =>
+      Object.defineProperty(NodeHttpClient.makeUndici(withTimeouts(agent, timeouts)), DirectTransportId, {
+        value: directTransport(agent, timeouts)
+      })
+  )
 
 /** @internal */
 export const layer = (input: Input): Layer.Layer<HttpClient.HttpClient, ValidationError, FileSystem.FileSystem> =>
