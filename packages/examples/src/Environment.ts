@@ -6,7 +6,7 @@
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import { type OnDemand, OnDemandLayer, type Serverless, ServerlessLayer } from "@tensormesh-effect/core"
-import { LocalServer } from "@tensormesh-effect/node"
+import * as LocalServer from "@tensormesh-effect/node/LocalServer"
 import { Config, Console, Context, Effect, Layer, Option } from "effect"
 import { Target } from "./Example.js"
 

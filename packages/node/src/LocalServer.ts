@@ -35,7 +35,7 @@
  *
  * @example
  * ```ts
- * import { LocalServer } from "@tensormesh-effect/node"
+ * import * as LocalServer from "@tensormesh-effect/node/LocalServer"
  * import { Effect } from "effect"
  *
  * const program = Effect.gen(function*() {

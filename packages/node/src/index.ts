@@ -1,16 +1,11 @@
 /**
  * Node integration of tensormesh-effect.
  *
- * @since 0.1.0
- */
-
-/**
- * A deterministic, Tensormesh-compatible local server: in-process as a layer, or as the `tensormesh-local`
- * command.
+ * The local Tensormesh-compatible server is imported from its own entry, `@tensormesh-effect/node/LocalServer`, so
+ * that applications importing this index never load an HTTP server.
  *
  * @since 0.1.0
  */
-export * as LocalServer from "./LocalServer.js"
 
 /**
  * One-line layers for Node: each surface with the tuned undici transport, configured from options, the
