@@ -108,8 +108,8 @@ export class UpstreamError
       "InvalidResponse",
       "EventTooLarge"
     ),
-    /** How long the server asked to wait (`retry-after-ms` / `Retry-After`), in milliseconds. */
-    retryAfterMillis: Schema.optional(Schema.Number),
+    /** How long the server asked to wait (`retry-after-ms`, else `Retry-After` in seconds or as an HTTP date). */
+    retryAfter: Schema.optional(Schema.DurationFromSelf),
     ...common
   })
 {

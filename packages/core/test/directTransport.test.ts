@@ -4,7 +4,7 @@
 // live (where it uses its own timers).
 import * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Chunk, Effect, Exit, Fiber, Layer, Option, Redacted, Stream, TestClock } from "effect"
+import { Cause, Chunk, Duration, Effect, Exit, Fiber, Layer, Option, Redacted, Stream, TestClock } from "effect"
 import { ChatStream, Serverless, ServerlessLayer, type TensormeshError } from "../src/index.js"
 import type { InferenceClient } from "../src/InferenceClient.js"
 import { type DirectHandler, type DirectTransport, DirectTransportId } from "../src/internal/direct.js"
@@ -136,7 +136,7 @@ const errorOf = (exit: Exit.Exit<unknown, TensormeshError>) => {
     reason: e.reason,
     status: e.status,
     retryable: e.retryable,
-    retryAfterMillis: "retryAfterMillis" in e ? e.retryAfterMillis : undefined,
+    retryAfter: "retryAfter" in e && e.retryAfter !== undefined ? Duration.toMillis(e.retryAfter) : undefined,
     message: e.message
   }
 }

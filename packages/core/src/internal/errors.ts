@@ -1,6 +1,6 @@
 import type * as Headers from "@effect/platform/Headers"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
-import type { ParseResult } from "effect"
+import { Duration, type ParseResult } from "effect"
 import { AuthError, type TensormeshError, UpstreamError, ValidationError } from "../TensormeshError.js"
 
 const MAX_TEXT = 2048
@@ -105,7 +105,7 @@ export const fromStatus = (
       return new ValidationError({ reason: "UnprocessableEntity", retryable: false, ...common })
   }
   const retryAfter = retryAfterMillis(headers, now)
-  const withRetryAfter = retryAfter === undefined ? common : { ...common, retryAfterMillis: retryAfter }
+  const withRetryAfter = retryAfter === undefined ? common : { ...common, retryAfter: Duration.millis(retryAfter) }
   if (status === 429) return new UpstreamError({ reason: "RateLimited", retryable: true, ...withRetryAfter })
   if (status === 503) return new UpstreamError({ reason: "Unavailable", retryable: true, ...withRetryAfter })
   if (status >= 500) return new UpstreamError({ reason: "ServerError", retryable: true, ...withRetryAfter })

@@ -348,7 +348,7 @@ const mayRetry = (method: Route["method"], error: TensormeshError): error is Ups
   error._tag === "UpstreamError" && error.retryable &&
   (method === "GET" || error.reason === "RateLimited" || error.reason === "Unavailable" ||
     error.reason === "ConnectionRefused") &&
-  (error.retryAfterMillis === undefined || error.retryAfterMillis <= MAX_RETRY_AFTER)
+  (error.retryAfter === undefined || Duration.toMillis(error.retryAfter) <= MAX_RETRY_AFTER)
 
 /**
  * Exponential backoff, 0.5 s doubling up to 8 s, with up to 25% jitter taken off (Effect's `Random`, so tests can
@@ -375,7 +375,7 @@ const withRetries = <A>(
       return Effect.catchAll(attempt(Math.min(call.timeout, remaining), clock), (error) => {
         if (retry >= call.maxRetries || !mayRetry(method, error)) return Effect.fail(error)
         return Effect.flatMap(backoff(retry), (wait) => {
-          const delay = Math.max(wait, error.retryAfterMillis ?? 0)
+          const delay = Math.max(wait, error.retryAfter === undefined ? 0 : Duration.toMillis(error.retryAfter))
           if (clock.unsafeCurrentTimeMillis() - start + delay >= call.totalTimeout) return Effect.fail(error)
           return Effect.flatMap(Effect.sleep(delay), () => loop(retry + 1))
         })
