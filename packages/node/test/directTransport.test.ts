@@ -4,12 +4,11 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import { ChatStream, Serverless, ServerlessLayer } from "@tensormesh-effect/core"
-import { Clock, ConfigProvider, Effect, Fiber, Layer, Redacted, Stream } from "effect"
+import { ConfigProvider, Effect, Fiber, Layer, Redacted, Stream } from "effect"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
-import * as LocalServer from "../src/LocalServer.js"
 import * as NodeTensormesh from "../src/NodeTensormesh.js"
-import { type Row, rows } from "./support/faultTable.js"
+import { rows, runRow } from "./support/faultTable.js"
 
 const DirectTransportId = Symbol.for("@tensormesh-effect/core/DirectTransport")
 const KEY = Redacted.make("ak-direct-test")
@@ -219,52 +218,20 @@ describe("the Node transport's direct path", () => {
     }))
 })
 
-const KEY_FAULT = Redacted.make("ak-fault-suite")
-const request = { model: "tensormesh/echo", messages: [{ role: "user" as const, content: "Tell me a short story." }] }
-
-/** A row of the fault table over the direct path: same outcome, attempts and timings as over HttpClient. */
-const runRowDirect = (row: Row) =>
-  Effect.scoped(Effect.gen(function*() {
-    const faults = typeof row.rules === "function" ? row.rules() : row.rules
-    const local = yield* LocalServer.make({ ...row.server, ...(faults ? { faults } : {}) }).pipe(Effect.orDie)
-    const baseUrl = row.refused ? "http://127.0.0.1:9/v1" : local.baseUrl
-    const counts = { direct: 0, generic: 0 }
-    const delivered = { n: 0 }
-    const headers = row.header ? { [LocalServer.FAULT_HEADER]: row.header } : {}
-    const layer = ServerlessLayer({ baseUrl, apiKey: KEY_FAULT, ...row.client }).pipe(
-      Layer.provide(countingTransport(counts))
-    )
-    const start = yield* Clock.currentTimeMillis
-    const exit = yield* Effect.flatMap(Serverless, (tm) => {
-      switch (row.call) {
-        case "chat.create":
-          return Effect.asVoid(tm.chat.completions.create(request, { headers }))
-        case "models.list":
-          return Effect.asVoid(tm.models.list({ headers }))
-        case "chat.stream":
-          return tm.chat.completions.stream(request, { headers }).pipe(
-            ChatStream.textDeltas,
-            Stream.runForEach(() => Effect.sync(() => void delivered.n++))
-          )
-      }
-    }).pipe(Effect.provide(layer), noEnv, Effect.either)
-    const millis = (yield* Clock.currentTimeMillis) - start
-    const error = exit._tag === "Left" ? exit.left : undefined
-    return {
-      outcome: error === undefined ? "ok" : `${error._tag}/${error.reason}`,
-      counts,
-      millis,
-      delivered: delivered.n
-    }
-  }))
-
 describe("the fault table over the direct path", () => {
   for (const row of rows()) {
     it.live(row.name, () =>
       Effect.gen(function*() {
-        const observed = yield* runRowDirect(row)
+        const counts = { direct: 0, generic: 0 }
+        const observed = yield* runRow(row, {
+          layer: countingTransport(counts).pipe(
+            Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map()))),
+            Layer.orDie
+          ),
+          attempts: () => counts.direct + counts.generic
+        })
         assert.strictEqual(observed.outcome, row.expect.outcome)
-        assert.deepStrictEqual(observed.counts, { direct: row.expect.attempts, generic: 0 }, "attempts")
+        assert.deepStrictEqual(counts, { direct: row.expect.attempts, generic: 0 }, "attempts, all direct")
         assert.isAtMost(observed.millis, row.expect.maxMillis, "finished in time")
         if (row.expect.minMillis !== undefined) assert.isAtLeast(observed.millis, row.expect.minMillis, "waited")
         if (row.expect.delivered === "some") assert.isAbove(observed.delivered, 0, "deltas delivered first")

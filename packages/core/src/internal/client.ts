@@ -24,7 +24,7 @@ import {
 import { compileDecoder, compileValidator, decoderTransforms } from "./fastSchema.js"
 import { requestParseOptions, responseParseOptions } from "./schema.js"
 import type { Settings } from "./settings.js"
-import type { SseEvent } from "./sse.js"
+import { type SseEvent, textDecoder } from "./sse.js"
 import {
   type Call,
   type JsonBody,
@@ -327,9 +327,11 @@ const streamEndpoint = <A>(
       (state) =>
         Channel.flatMap(
           Channel.fromEffect(
-            Effect.flatMap(prepare(request, options), ({ body, call }) => openDirect(settings, to, body, call, state))
+            Effect.flatMap(prepare(request, options), ({ body, call }) =>
+              openDirect<string>(settings, to, body, call, state, textDecoder))
           ),
-          (opened) => valuesChannel(opened.next, spec.handler(), truncatedStream(spec.terminal))
+          (opened) =>
+            valuesChannel(opened.next, spec.handler(), truncatedStream(spec.terminal))
         ),
       (state, exit) =>
         Effect.suspend(() => {

@@ -11,7 +11,6 @@ import { AuthError, type TensormeshError, UpstreamError } from "../TensormeshErr
 import type { DirectExchange, DirectHandler, DirectRequest, DirectTransport } from "./direct.js"
 import { fromRequestError, fromStatus, fromTransportCause, invalidResponse } from "./errors.js"
 import { resolveTimings, type Settings } from "./settings.js"
-import { textDecoder } from "./sse.js"
 import { USER_AGENT } from "./version.js"
 
 /**
@@ -718,42 +717,26 @@ const directOpen = <A extends Uint8Array | string>(
 }
 
 /**
- * Sends a streaming request over the settings' direct transport (which must be there) with the retry policy,
- * and waits for the headers; the body comes as text (`textDecoder()`'s). `holder` receives the way to abort the
- * exchange: its owner aborts it when done.
+ * Sends a streaming request over the settings' direct transport (which must be there) with the retry policy, and
+ * waits for the headers; the body comes as text (`textDecoder()`'s) when `decoder` is given, else as bytes.
+ * `holder` receives the way to abort the exchange: its owner aborts it when done.
  *
  * @internal
  */
-export const openDirect = (
+export const openDirect = <A extends Uint8Array | string>(
   settings: Settings,
   target: Target,
   body: string,
   call: Call,
-  holder: Abortable
-): Effect.Effect<DirectOpened<string>, TensormeshError> => {
+  holder: Abortable,
+  decoder: (() => TextDecoder) | undefined
+): Effect.Effect<DirectOpened<A>, TensormeshError> => {
   const direct = settings.direct!
   const request = directRequest(target, body, call)
   return withRetries(
     target.route.method,
     call,
-    (millis, clock) => directOpen<string>(direct, request, millis, clock, call.idleTimeout, holder, textDecoder)
-  )
-}
-
-/** `openDirect` with the body as bytes. */
-const openDirectBytes = (
-  settings: Settings,
-  target: Target,
-  body: string,
-  call: Call,
-  holder: Abortable
-): Effect.Effect<DirectOpened<Uint8Array>, TensormeshError> => {
-  const direct = settings.direct!
-  const request = directRequest(target, body, call)
-  return withRetries(
-    target.route.method,
-    call,
-    (millis, clock) => directOpen<Uint8Array>(direct, request, millis, clock, call.idleTimeout, holder, undefined)
+    (millis, clock) => directOpen<A>(direct, request, millis, clock, call.idleTimeout, holder, decoder)
   )
 }
 
@@ -784,7 +767,7 @@ export const openStream = (
       const holder: Abortable = { abort: undefined }
       return Effect.zipRight(
         Scope.addFinalizer(scope, Effect.sync(() => holder.abort?.())),
-        Effect.map(openDirectBytes(settings, target, body, call, holder), (opened): OpenedStream => ({
+        Effect.map(openDirect<Uint8Array>(settings, target, body, call, holder, undefined), (opened): OpenedStream => ({
           status: opened.status,
           headers: opened.headers,
           body: Stream.repeatEffectChunkOption(

@@ -241,22 +241,35 @@ const invoke = (tm: InferenceClient, call: Call, headers: Record<string, string>
   }
 }
 
-/** Runs one row against a fresh local server and reports what happened. */
-export const runRow = (row: Row): Effect.Effect<Observed> =>
+/** The transport a row runs over, and how it counts attempts. */
+export interface Transport {
+  readonly layer: Layer.Layer<HttpClient.HttpClient>
+  /** Attempts so far; `undefined` when the SDK's client should count them itself (through `HttpClient`). */
+  readonly attempts?: () => number
+}
+
+/**
+ * Runs one row against a fresh local server and reports what happened; over undici's `HttpClient` by default, or
+ * over `transport` (the direct-transport tests run the same table over the Node transport's direct path).
+ */
+export const runRow = (row: Row, transport?: Transport): Effect.Effect<Observed> =>
   Effect.scoped(Effect.gen(function*() {
     const faults = typeof row.rules === "function" ? row.rules() : row.rules
     const server = yield* LocalServer.make({ ...row.server, ...(faults ? { faults } : {}) }).pipe(
       Effect.orDie
     )
     const baseUrl = row.refused ? "http://127.0.0.1:9/v1" : server.baseUrl
-    let attempts = 0
+    let counted = 0
+    const attempts = transport?.attempts ?? (() => counted)
     const delivered = { n: 0 }
     const layer = ServerlessLayer({
       baseUrl,
       apiKey: KEY,
       ...row.client,
-      transformClient: HttpClient.tapRequest(() => Effect.sync(() => void attempts++))
-    }).pipe(Layer.provide(NodeHttpClient.layerUndici))
+      ...(transport?.attempts === undefined
+        ? { transformClient: HttpClient.tapRequest(() => Effect.sync(() => void counted++)) }
+        : {})
+    }).pipe(Layer.provide(transport?.layer ?? NodeHttpClient.layerUndici))
     const start = yield* Clock.currentTimeMillis
     const exit = yield* Effect.flatMap(
       Serverless,
@@ -266,7 +279,7 @@ export const runRow = (row: Row): Effect.Effect<Observed> =>
     const error = exit._tag === "Left" ? exit.left : undefined
     return {
       outcome: error === undefined ? "ok" : `${error._tag}/${error.reason}`,
-      attempts,
+      attempts: attempts(),
       millis,
       delivered: delivered.n,
       status: error?.status,
