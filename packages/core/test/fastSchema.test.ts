@@ -91,21 +91,32 @@ const compare = (
 const samples = (schema: Schema.Schema.Any, n: number, seed: number) =>
   FastCheck.sample(Arbitrary.make(schema as Schema.Schema<unknown, unknown>), { numRuns: n, seed })
 
+/** Compares the fast path with Schema on each value and on five mutations of it; counts the valid and the taken. */
+const agreement = (
+  fast: Parameters<typeof compare>[0],
+  slow: Parameters<typeof compare>[1],
+  values: ReadonlyArray<unknown>,
+  seed: number
+) => {
+  const random = prng(seed)
+  let valid = 0
+  let accepted = 0
+  for (const value of values) {
+    const r = compare(fast, slow, value)
+    if (r.valid) valid++
+    if (r.accepted) accepted++
+    for (let i = 0; i < 5; i++) compare(fast, slow, mutate(value, random))
+  }
+  return { valid, accepted }
+}
+
 describe.each(["generated", "closures"] as const)("fast schema path (%s)", (backend) => {
   for (const [name, schema] of responses) {
     it(`decode ${name}: same result as Schema on generated and broken payloads`, () => {
       const fast = compileDecoder(schema, responseParseOptions, backend)
       assert.isDefined(fast, "the schema compiles")
       const slow = Schema.decodeUnknownEither(schema as Schema.Schema<unknown, unknown>, responseParseOptions)
-      const random = prng(7)
-      let valid = 0
-      let accepted = 0
-      for (const value of samples(Schema.encodedSchema(schema), 300, 42)) {
-        const r = compare(fast!, slow, value)
-        if (r.valid) valid++
-        if (r.accepted) accepted++
-        for (let i = 0; i < 5; i++) compare(fast!, slow, mutate(value, random))
-      }
+      const { accepted, valid } = agreement(fast!, slow, samples(Schema.encodedSchema(schema), 300, 42), 7)
       assert.isAbove(valid, 0)
       // the fast path is not merely safe but used: it takes the valid payloads
       assert.isAtLeast(accepted / valid, 0.9, `${accepted} of ${valid} valid payloads taken`)
@@ -117,15 +128,7 @@ describe.each(["generated", "closures"] as const)("fast schema path (%s)", (back
       const fast = compileValidator(schema, requestParseOptions, backend)
       assert.isDefined(fast, "the schema compiles")
       const slow = Schema.validateEither(schema as Schema.Schema<unknown, unknown>, requestParseOptions)
-      const random = prng(11)
-      let valid = 0
-      let accepted = 0
-      for (const value of samples(Schema.typeSchema(schema), 300, 43)) {
-        const r = compare(fast!, slow, value)
-        if (r.valid) valid++
-        if (r.accepted) accepted++
-        for (let i = 0; i < 5; i++) compare(fast!, slow, mutate(value, random))
-      }
+      const { accepted, valid } = agreement(fast!, slow, samples(Schema.typeSchema(schema), 300, 43), 11)
       assert.isAbove(valid, 0)
       assert.isAtLeast(accepted / valid, 0.9, `${accepted} of ${valid} valid requests taken`)
     })
