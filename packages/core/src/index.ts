@@ -15,6 +15,11 @@ export { OnDemand, OnDemandLayer } from "./OnDemand.js"
 export { Serverless, ServerlessLayer } from "./Serverless.js"
 
 /**
+ * @since 0.2.0
+ */
+export { Tensormesh } from "./Tensormesh.js"
+
+/**
  * @since 0.1.0
  */
 export {
