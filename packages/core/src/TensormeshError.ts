@@ -87,7 +87,8 @@ export class ValidationError
  * - `ConnectionRefused` (nothing was sent), `Connection` (the connection failed or broke), `Timeout` (per-attempt
  *   or total budget), `IdleTimeout` (no stream data within `idleTimeout`);
  * - `StreamError` (an error event inside a stream), `StreamTruncated` (a stream ended without its terminal
- *   event), `InvalidResponse` (a body that does not decode), `EventTooLarge` (an SSE event over the limit).
+ *   event), `InvalidResponse` (a body that does not decode), `EventTooLarge` (an SSE event over the limit),
+ *   `ResponseTooLarge` (a body over `maxResponseBytes`).
  *
  * @since 0.1.0
  * @category errors
@@ -106,7 +107,8 @@ export class UpstreamError
       "StreamError",
       "StreamTruncated",
       "InvalidResponse",
-      "EventTooLarge"
+      "EventTooLarge",
+      "ResponseTooLarge"
     ),
     /** How long the server asked to wait (`retry-after-ms`, else `Retry-After` in seconds or as an HTTP date). */
     retryAfter: Schema.optional(Schema.DurationFromSelf),

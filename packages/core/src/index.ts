@@ -108,3 +108,10 @@ export * as ResponseStream from "./ResponseStream.js"
  * @since 0.1.0
  */
 export * as Settings from "./Settings.js"
+
+/**
+ * The transport seam: the `Transport` service, its `HttpClient` implementation, and a body buffer for others.
+ *
+ * @since 0.2.0
+ */
+export * as Transport from "./Transport.js"

@@ -1,9 +1,8 @@
-import * as HttpClient from "@effect/platform/HttpClient"
 import { Duration, Effect, Redacted } from "effect"
 import type { ClientOptions, OnDemandOptions } from "../ClientOptions.js"
 import { baseUrlProblem, DEFAULT_SERVERLESS_BASE_URL, defaults, isUserId, splitBaseUrl } from "../Settings.js"
 import type { ValidationError } from "../TensormeshError.js"
-import { type DirectTransport, directTransportOf } from "./direct.js"
+import type * as Transport from "../Transport.js"
 import { invalidConfig } from "./errors.js"
 
 /** @internal */
@@ -26,14 +25,11 @@ export interface Settings {
   readonly totalTimeout: Duration.Duration | undefined
   readonly maxRetries: number
   readonly idleTimeout: Duration.Duration
+  readonly maxResponseBytes: number
   readonly headers: Readonly<Record<string, string>>
   readonly stripThinking: boolean
-  readonly httpClient: HttpClient.HttpClient
-  /**
-   * The direct transport of the client, when it offers one and nothing stands between it and the SDK (no
-   * `transformClient` that wraps it, no trace propagation, which only `HttpClient` does).
-   */
-  readonly direct: DirectTransport | undefined
+  readonly propagateTraceContext: boolean
+  readonly transport: Transport.Service
 }
 
 /**
@@ -75,6 +71,7 @@ export const resolveTimings = (options: {
   readonly totalTimeout?: Duration.DurationInput | undefined
   readonly idleTimeout?: Duration.DurationInput | undefined
   readonly maxRetries?: number | undefined
+  readonly maxResponseBytes?: number | undefined
 }) =>
   Effect.all({
     timeout: positiveDuration(options.timeout, "timeout"),
@@ -82,7 +79,12 @@ export const resolveTimings = (options: {
     idleTimeout: positiveDuration(options.idleTimeout, "idleTimeout"),
     maxRetries: options.maxRetries === undefined
       ? Effect.succeed(undefined)
-      : Effect.as(nonNegativeInt(options.maxRetries, "maxRetries"), options.maxRetries)
+      : Effect.as(nonNegativeInt(options.maxRetries, "maxRetries"), options.maxRetries),
+    maxResponseBytes: options.maxResponseBytes === undefined
+      ? Effect.succeed(undefined)
+      : Number.isSafeInteger(options.maxResponseBytes) && options.maxResponseBytes > 0
+      ? Effect.succeed(options.maxResponseBytes)
+      : Effect.fail(invalidConfig("maxResponseBytes must be a whole number > 0"))
   })
 
 const checkHeaders = (headers: Readonly<Record<string, string>> | undefined) =>
@@ -100,7 +102,7 @@ const checkHeaders = (headers: Readonly<Record<string, string>> | undefined) =>
 export const resolveSettings = (
   surface: Surface,
   options: ClientOptions | OnDemandOptions,
-  httpClient: HttpClient.HttpClient
+  transport: Transport.Service
 ): Effect.Effect<Settings, ValidationError> =>
   Effect.gen(function*() {
     const baseSetting = surface === "serverless" ? "baseUrl" : "baseUrl (on-demand)"
@@ -121,7 +123,6 @@ export const resolveSettings = (
     const apiKey = options.apiKey !== undefined && Redacted.value(options.apiKey).trim() !== ""
       ? options.apiKey
       : undefined
-    const base = options.transformClient ? options.transformClient(httpClient) : httpClient
     return {
       surface,
       apiBase,
@@ -132,11 +133,10 @@ export const resolveSettings = (
       totalTimeout: timings.totalTimeout,
       maxRetries: timings.maxRetries ?? defaults.maxRetries,
       idleTimeout: timings.idleTimeout ?? defaults.idleTimeout,
+      maxResponseBytes: timings.maxResponseBytes ?? defaults.maxResponseBytes,
       headers: options.headers ?? {},
       stripThinking: options.stripThinking ?? true,
-      httpClient: options.propagateTraceContext === true ? base : base.pipe(withoutPropagation),
-      direct: options.propagateTraceContext === true ? undefined : directTransportOf(base)
+      propagateTraceContext: options.propagateTraceContext === true,
+      transport
     } satisfies Settings
   })
-
-const withoutPropagation = (client: HttpClient.HttpClient) => HttpClient.withTracerPropagation(client, false)

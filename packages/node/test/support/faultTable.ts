@@ -7,7 +7,8 @@ import {
   type ClientOptions,
   type InferenceClient,
   Serverless,
-  ServerlessLayer
+  ServerlessLayer,
+  type Transport as CoreTransport
 } from "@tensormesh-effect/core"
 import { Clock, Effect, Layer, Redacted, Stream } from "effect"
 import * as LocalServer from "../../src/LocalServer.js"
@@ -243,14 +244,15 @@ const invoke = (tm: InferenceClient, call: Call, headers: Record<string, string>
 
 /** The transport a row runs over, and how it counts attempts. */
 export interface Transport {
-  readonly layer: Layer.Layer<HttpClient.HttpClient>
-  /** Attempts so far; `undefined` when the SDK's client should count them itself (through `HttpClient`). */
-  readonly attempts?: () => number
+  /** The SDK's transport seam to run over (the Node transport, counting its exchanges). */
+  readonly layer: Layer.Layer<CoreTransport.Transport>
+  /** Exchanges so far. */
+  readonly attempts: () => number
 }
 
 /**
- * Runs one row against a fresh local server and reports what happened; over undici's `HttpClient` by default, or
- * over `transport` (the direct-transport tests run the same table over the Node transport's direct path).
+ * Runs one row against a fresh local server and reports what happened; over a transport built from undici's
+ * `HttpClient` by default, or over `transport` (the Node transport tests run the same table over it).
  */
 export const runRow = (row: Row, transport?: Transport): Effect.Effect<Observed> =>
   Effect.scoped(Effect.gen(function*() {
@@ -262,14 +264,14 @@ export const runRow = (row: Row, transport?: Transport): Effect.Effect<Observed>
     let counted = 0
     const attempts = transport?.attempts ?? (() => counted)
     const delivered = { n: 0 }
-    const layer = ServerlessLayer({
-      baseUrl,
-      apiKey: KEY,
-      ...row.client,
-      ...(transport?.attempts === undefined
-        ? { transformClient: HttpClient.tapRequest(() => Effect.sync(() => void counted++)) }
-        : {})
-    }).pipe(Layer.provide(transport?.layer ?? NodeHttpClient.layerUndici))
+    const layer = transport === undefined
+      ? ServerlessLayer({
+        baseUrl,
+        apiKey: KEY,
+        ...row.client,
+        transformClient: HttpClient.tapRequest(() => Effect.sync(() => void counted++))
+      }).pipe(Layer.provide(NodeHttpClient.layerUndici))
+      : ServerlessLayer.withTransport({ baseUrl, apiKey: KEY, ...row.client }).pipe(Layer.provide(transport.layer))
     const start = yield* Clock.currentTimeMillis
     const exit = yield* Effect.flatMap(
       Serverless,
