@@ -254,10 +254,11 @@ const delta = (build: Build, unit: Unit, index: number): Record<string, unknown>
   }
 }
 
-const streamReply = (
+/** The frames of a streamed chat completion, one at a time. */
+function* chatFrames(
   build: Build,
   options: { readonly includeUsage: boolean; readonly continuousUsage: boolean }
-): Reply.Reply => {
+): Generator<string> {
   const { generation } = build
   const base = { id: build.id, object: "chat.completion.chunk", created: build.created, model: build.model.id }
   const prompt = build.counts.prompt
@@ -265,24 +266,24 @@ const streamReply = (
     options.continuousUsage
       ? { usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion } }
       : {}
-  const frames: Array<string> = []
-  for (const index of range(build.n)) {
-    frames.push(Reply.dataFrame({
+  for (let index = 0; index < build.n; index++) {
+    yield Reply.dataFrame({
       ...base,
       choices: [{ index, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }],
       prompt_token_ids: build.returnTokenIds ? build.promptIds : null,
       ...running(0)
-    }))
+    })
   }
   const units = generation.units
   const last = units[units.length - 1]
   const finishOnLast = last !== undefined && (last.kind === "content" || last.kind === "reasoning")
   let emitted = 0
-  units.forEach((unit, position) => {
+  for (let position = 0; position < units.length; position++) {
+    const unit = units[position]!
     emitted += unit.ids.length
     const finish = finishOnLast && position === units.length - 1
-    for (const index of range(build.n)) {
-      frames.push(Reply.dataFrame({
+    for (let index = 0; index < build.n; index++) {
+      yield Reply.dataFrame({
         ...base,
         choices: [{
           index,
@@ -293,12 +294,12 @@ const streamReply = (
           token_ids: build.returnTokenIds ? unit.ids : null
         }],
         ...running(emitted)
-      }))
+      })
     }
-  })
+  }
   if (!finishOnLast) {
-    for (const index of range(build.n)) {
-      frames.push(Reply.dataFrame({
+    for (let index = 0; index < build.n; index++) {
+      yield Reply.dataFrame({
         ...base,
         choices: [{
           index,
@@ -309,9 +310,13 @@ const streamReply = (
           token_ids: null
         }],
         ...running(emitted)
-      }))
+      })
     }
   }
-  if (options.includeUsage) frames.push(Reply.dataFrame({ ...base, choices: [], usage: chatUsage(build.counts) }))
-  return Reply.sse("data", frames)
+  if (options.includeUsage) yield Reply.dataFrame({ ...base, choices: [], usage: chatUsage(build.counts) })
 }
+
+const streamReply = (
+  build: Build,
+  options: { readonly includeUsage: boolean; readonly continuousUsage: boolean }
+): Reply.Reply => Reply.sse("data", chatFrames(build, options))

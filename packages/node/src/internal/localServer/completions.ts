@@ -100,30 +100,42 @@ export const completions = (ctx: RequestContext): Effect.Effect<Reply.Reply, Api
         kv_transfer_params: null
       })
     }
-    const frames: Array<string> = []
-    const steps = Math.max(1, ...outputs.map((output) => output.generation.units.length))
-    for (let step = 0; step < steps; step++) {
-      for (const { index, output } of choices) {
-        const units = output.generation.units
-        if (step >= Math.max(1, units.length)) continue
-        const unit = units[step]
-        const finish = step === Math.max(1, units.length) - 1
-        frames.push(Reply.dataFrame({
-          ...base,
-          choices: [{
-            index,
-            text: (echo && step === 0 ? output.prompt.text : "") + (unit?.text ?? ""),
-            logprobs: null,
-            finish_reason: finish ? output.generation.finishReason : null,
-            stop_reason: finish ? output.generation.stopReason : null,
-            token_ids: returnIds ? (unit?.ids ?? []) : null,
-            prompt_token_ids: returnIds && step === 0 ? output.prompt.ids : null
-          }]
-        }))
-      }
-    }
-    if (request.stream_options?.include_usage === true) {
-      frames.push(Reply.dataFrame({ ...base, choices: [], usage }))
-    }
-    return Reply.sse("data", frames)
+    const includeUsage = request.stream_options?.include_usage === true
+    return Reply.sse("data", completionFrames({ base, choices, outputs, echo, returnIds, includeUsage, usage }))
   })
+
+/** The frames of a streamed completion, one at a time: step by step, each choice's token in turn. */
+function* completionFrames(build: {
+  readonly base: Record<string, unknown>
+  readonly choices: ReadonlyArray<{ readonly index: number; readonly output: Output }>
+  readonly outputs: ReadonlyArray<Output>
+  readonly echo: boolean
+  readonly returnIds: boolean
+  readonly includeUsage: boolean
+  readonly usage: unknown
+}): Generator<string> {
+  const { base, choices, echo, returnIds } = build
+  let steps = 1
+  for (const output of build.outputs) steps = Math.max(steps, output.generation.units.length)
+  for (let step = 0; step < steps; step++) {
+    for (const { index, output } of choices) {
+      const units = output.generation.units
+      if (step >= Math.max(1, units.length)) continue
+      const unit = units[step]
+      const finish = step === Math.max(1, units.length) - 1
+      yield Reply.dataFrame({
+        ...base,
+        choices: [{
+          index,
+          text: (echo && step === 0 ? output.prompt.text : "") + (unit?.text ?? ""),
+          logprobs: null,
+          finish_reason: finish ? output.generation.finishReason : null,
+          stop_reason: finish ? output.generation.stopReason : null,
+          token_ids: returnIds ? (unit?.ids ?? []) : null,
+          prompt_token_ids: returnIds && step === 0 ? output.prompt.ids : null
+        }]
+      })
+    }
+  }
+  if (build.includeUsage) yield Reply.dataFrame({ ...base, choices: [], usage: build.usage })
+}
