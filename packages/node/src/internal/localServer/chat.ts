@@ -16,11 +16,12 @@ import {
   type ToolSelection,
   type Unit
 } from "./generation.js"
-import { maxTokensFor, resolveModel } from "./limits.js"
+import { checkOutputTokens, checkPromptLength, maxTokensFor, resolveModel } from "./limits.js"
 import type { ModelCard } from "./models.js"
 import * as Reply from "./reply.js"
 import type { RequestContext } from "./requestContext.js"
 import { ChatRequest, type ChatTool, decodeBody, type ResponseFormat } from "./requests.js"
+import { checkRanges, type SamplingNumbers } from "./sampling.js"
 import { chatPromptMessages, lastTurn, render } from "./template.js"
 import { tokenize } from "./tokenizer.js"
 import { chatUsage, type Counts } from "./usage.js"
@@ -40,11 +41,20 @@ export const stopList = (stop: string | ReadonlyArray<string> | undefined): Read
   stop === undefined ? [] : typeof stop === "string" ? [stop] : stop
 
 /**
- * Checks shared by the generating routes: `stream_options` needs `stream: true`, `n > 1` needs sampling.
+ * Checks shared by the generating routes: vLLM's ranges on sampling numbers, `stream_options` needs
+ * `stream: true`, `n > 1` needs sampling.
  *
  * @internal
  */
-export const checkSampling = (request: {
+export const checkSampling = (
+  request: SamplingNumbers & {
+    readonly stream?: boolean | undefined
+    readonly stream_options?: unknown
+    readonly n?: number | undefined
+  }
+): Effect.Effect<void, ApiFailure> => Effect.zipRight(checkRanges(request), checkStreaming(request))
+
+const checkStreaming = (request: {
   readonly stream?: boolean | undefined
   readonly stream_options?: unknown
   readonly n?: number | undefined
@@ -130,6 +140,7 @@ export const chatCompletions = (ctx: RequestContext): Effect.Effect<Reply.Reply,
       continueFinalMessage: request.continue_final_message ?? false,
       tools: request.tools
     })
+    yield* checkPromptLength(model, promptText.length, "messages")
     const promptIds = tokenize(promptText)
     const maxTokens = yield* maxTokensFor(
       model,
@@ -153,6 +164,8 @@ export const chatCompletions = (ctx: RequestContext): Effect.Effect<Reply.Reply,
       maxTokens
     })
     const n = request.n ?? 1
+    const returnTokenIds = request.return_token_ids === true
+    yield* checkOutputTokens(n * (generation.completionTokens + (returnTokenIds ? promptIds.length : 0)))
     const counts: Counts = {
       prompt: promptIds.length,
       completion: generation.completionTokens * n,
@@ -167,7 +180,7 @@ export const chatCompletions = (ctx: RequestContext): Effect.Effect<Reply.Reply,
       generation,
       counts,
       promptIds,
-      returnTokenIds: request.return_token_ids === true,
+      returnTokenIds,
       toolCallId: (index) => toolCallId(model, promptText, index)
     }
     if (request.stream === true) {

@@ -10,7 +10,7 @@ import { Effect } from "effect"
 import { answerFormat, checkSampling, kvTransferParams, stopList } from "./chat.js"
 import { type ApiFailure, badRequest, notFound } from "./errors.js"
 import { type AnswerFormat, digest, type Generation, planChat, run, textOf, type ToolSelection } from "./generation.js"
-import { maxTokensFor, resolveModel } from "./limits.js"
+import { checkPromptLength, maxTokensFor, resolveModel } from "./limits.js"
 import * as Reply from "./reply.js"
 import type { RequestContext } from "./requestContext.js"
 import { type Content, decodeBody, type ResponsesInputItem, ResponsesRequest, type ResponsesTool } from "./requests.js"
@@ -135,6 +135,7 @@ export const responses = (ctx: RequestContext): Effect.Effect<Reply.Reply, ApiFa
       continueFinalMessage: false,
       tools: request.tools
     })
+    yield* checkPromptLength(model, promptText.length, "messages")
     const promptIds = tokenize(promptText)
     const maxTokens = yield* maxTokensFor(model, promptIds.length, request.max_output_tokens, {
       noun: "messages",
