@@ -43,8 +43,11 @@ export const truncate = (text: string, max = MAX_TEXT): string =>
 
 const REDACTED = "[redacted]"
 
-/** A bearer credential in a server's text, whatever the key: `Bearer <token>`. */
-const BEARER = /\bBearer[ \t]+[^\s"'<>,;]+/gi
+/**
+ * A bearer credential in a server's text: `Bearer <token>` where the token has a digit, `-` or `_` (as keys do; so
+ * that "a bearer token is required" is left alone). Linear: the lookahead and the token stop at the same character.
+ */
+const BEARER = /\b(Bearer[ \t]+)(?=[^\s"'<>,;]*[0-9_-])[^\s"'<>,;]+/gi
 
 /**
  * The text with every occurrence of each secret (the API key, the user id) replaced by `[redacted]`, and any
@@ -57,7 +60,7 @@ export const scrubSecrets = (text: string, secrets: ReadonlyArray<string> = []):
   for (const secret of secrets) {
     if (secret.length > 0 && out.includes(secret)) out = out.split(secret).join(REDACTED)
   }
-  return out.replace(BEARER, `Bearer ${REDACTED}`)
+  return out.replace(BEARER, (_, bearer: string) => `${bearer}${REDACTED}`)
 }
 
 const longest = (secrets: ReadonlyArray<string>): number => {

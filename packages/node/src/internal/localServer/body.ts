@@ -8,7 +8,7 @@
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import type { HttpServerRequest } from "@effect/platform/HttpServerRequest"
 import { Effect } from "effect"
-import { type ApiFailure, ApiFailure as Failure, badRequest, nestedBody } from "./errors.js"
+import { ApiFailure, badRequest, nestedBody } from "./errors.js"
 
 /**
  * The default limit on a request body: 16 MiB (a full 131,072-token context is well under 1 MiB of text).
@@ -23,7 +23,7 @@ export const DEFAULT_MAX_REQUEST_BYTES = 16 * 1024 * 1024
  * @internal
  */
 export const tooLarge = (limit: number): ApiFailure =>
-  new Failure({
+  new ApiFailure({
     status: 413,
     body: nestedBody(413, `The request body is larger than this server's limit of ${limit} bytes.`)
   })
