@@ -234,6 +234,11 @@ describe("the fault table over the Node transport", () => {
         assert.isAtMost(observed.millis, row.expect.maxMillis, "finished in time")
         if (row.expect.minMillis !== undefined) assert.isAtLeast(observed.millis, row.expect.minMillis, "waited")
         if (row.expect.delivered === "some") assert.isAbove(observed.delivered, 0, "deltas delivered first")
+        assert.isTrue(observed.renders, "the error renders")
+        assert.isFalse(observed.leaked, "the key appears nowhere")
+        if (row.expect.maxMessageLength !== undefined) {
+          assert.isAtMost(observed.messageLength, row.expect.maxMessageLength, "message length")
+        }
       }), 20_000)
   }
 })

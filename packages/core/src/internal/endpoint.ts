@@ -56,8 +56,8 @@ export interface StreamDescriptor<P, E> {
   readonly params: Schema.Schema<P, any>
   /** Body fields the streaming call sets (`stream: true` is always set). */
   readonly streamFields: (request: P) => Record<string, unknown>
-  /** A fresh handler per stream (handlers may keep state). */
-  readonly handler: () => Handler<E>
+  /** A fresh handler per stream (handlers may keep state); `secrets` are scrubbed from the errors it reports. */
+  readonly handler: (secrets: ReadonlyArray<string>) => Handler<E>
   /** What the stream ends with, for the `StreamTruncated` message. */
   readonly terminal: string
 }

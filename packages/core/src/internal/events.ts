@@ -1,6 +1,6 @@
 import { Channel, Chunk, type Effect } from "effect"
 import { type TensormeshError, UpstreamError } from "../TensormeshError.js"
-import { parseErrorBody, truncate } from "./errors.js"
+import { boundText, parseErrorBody } from "./errors.js"
 import { type SseEvent, SseEventTooLarge, SseParser } from "./sse.js"
 
 /**
@@ -136,12 +136,13 @@ export const eventsChannel = <A>(
   })
 
 /**
- * An error reported inside a stream: `event: error`, or a data object with an `error` key.
+ * An error reported inside a stream: `event: error`, or a data object with an `error` key. Its `detail` and `body`
+ * are bounded and scrubbed of `secrets` as those of an error response (`parseErrorBody`).
  *
  * @internal
  */
-export const streamError = (data: string, parsed: unknown): UpstreamError => {
-  const { body, detail } = parseErrorBody(data)
+export const streamError = (data: string, parsed: unknown, secrets: ReadonlyArray<string> = []): UpstreamError => {
+  const { body, detail } = parseErrorBody(data, secrets)
   const payload = (parsed ?? body) as { error?: { code?: unknown } | unknown; code?: unknown } | undefined
   const inner = typeof payload?.error === "object" && payload.error !== null
     ? payload.error as { code?: unknown }
@@ -156,11 +157,11 @@ export const streamError = (data: string, parsed: unknown): UpstreamError => {
 }
 
 /** @internal */
-export const notJson = (data: string, cause: unknown): UpstreamError =>
+export const notJson = (data: string, cause: unknown, secrets: ReadonlyArray<string> = []): UpstreamError =>
   new UpstreamError({
     reason: "InvalidResponse",
     retryable: false,
-    detail: `a stream event is not JSON: ${truncate(data, 200)}`,
+    detail: `a stream event is not JSON: ${boundText(data, 200, secrets)}`,
     cause
   })
 

@@ -3,7 +3,7 @@ import { Chunk, type Clock, Duration, Effect, Option, Random, Redacted, Scope, S
 import type { CallOptions } from "../ClientOptions.js"
 import { AuthError, type TensormeshError, UpstreamError } from "../TensormeshError.js"
 import type * as Transport from "../Transport.js"
-import { fromStatus, fromTransportCause, invalidResponse } from "./errors.js"
+import { boundText, fromStatus, fromTransportCause, invalidResponse } from "./errors.js"
 import { eventsChannel, type Handler } from "./events.js"
 import { resolveTimings, type Settings } from "./settings.js"
 import { channelWithSpan } from "./span.js"
@@ -328,7 +328,8 @@ export interface JsonBody {
 const parseJson = (
   response: Transport.Response,
   text: string,
-  lenient: boolean
+  lenient: boolean,
+  secrets: ReadonlyArray<string>
 ): Effect.Effect<JsonBody, UpstreamError> => {
   if (text === "") return Effect.succeed({ status: response.status, headers: response.headers, json: undefined })
   let json: unknown
@@ -338,7 +339,7 @@ const parseJson = (
     if (lenient) return Effect.succeed({ status: response.status, headers: response.headers, json: undefined })
     return Effect.fail(
       invalidResponse(
-        `the body is not JSON: ${text.slice(0, 200)}`,
+        `the body is not JSON: ${boundText(text, 200, secrets)}`,
         cause,
         response.status,
         response.headers["x-request-id"]
@@ -361,6 +362,7 @@ class JsonBodyOf implements JsonBody {
 
 const sendAttempt = (
   transport: Transport.Service,
+  secrets: ReadonlyArray<string>,
   request: Transport.Request,
   millis: number,
   maxBytes: number,
@@ -381,8 +383,8 @@ const sendAttempt = (
         exchange.cancel()
         const text = utf8.decode(response.body)
         return statusOk(response.status)
-          ? parseJson(response, text, lenient)
-          : Effect.fail(fromStatus(response.status, response.headers, text, clock.unsafeCurrentTimeMillis()))
+          ? parseJson(response, text, lenient, secrets)
+          : Effect.fail(fromStatus(response.status, response.headers, text, clock.unsafeCurrentTimeMillis(), secrets))
       }
     }).pipe(Effect.onInterrupt(() => Effect.sync(() => exchange.close())))
   })
@@ -407,7 +409,8 @@ export const sendJson = (
       target.route.method,
       call,
       clock,
-      (millis) => sendAttempt(settings.transport, request, millis, call.maxResponseBytes, timer, clock, lenient)
+      (millis) =>
+        sendAttempt(settings.transport, settings.secrets, request, millis, call.maxResponseBytes, timer, clock, lenient)
     )
   })
 
@@ -495,7 +498,9 @@ const openStream = (
             if (!statusOk(opened.status)) {
               return Effect.flatMap(readErrorBody(opened), (text) => {
                 exchange.cancel()
-                return Effect.fail(fromStatus(opened.status, opened.headers, text, clock.unsafeCurrentTimeMillis()))
+                return Effect.fail(
+                  fromStatus(opened.status, opened.headers, text, clock.unsafeCurrentTimeMillis(), settings.secrets)
+                )
               })
             }
             const idle = call.idleTimeout
@@ -549,7 +554,7 @@ export interface StreamCall {
 export const streamValues = <A>(
   settings: Settings,
   spec: StreamCall,
-  handler: () => Handler<A>,
+  handler: (secrets: ReadonlyArray<string>) => Handler<A>,
   truncated: () => UpstreamError
 ): Stream.Stream<A, TensormeshError> =>
   Stream.fromChannel(channelWithSpan(
@@ -559,7 +564,7 @@ export const streamValues = <A>(
     (state) =>
       eventsChannel(
         Effect.flatMap(spec.prepare, ({ body, call }) => openStream(settings, spec.target, body, call, state)),
-        handler,
+        () => handler(settings.secrets),
         truncated
       ),
     releaseStream

@@ -30,6 +30,8 @@ export interface Settings {
   readonly stripThinking: boolean
   readonly propagateTraceContext: boolean
   readonly transport: Transport.Service
+  /** The key and the user id as text: scrubbed from anything a server echoes into an error. */
+  readonly secrets: ReadonlyArray<string>
 }
 
 /**
@@ -137,6 +139,7 @@ export const resolveSettings = (
       headers: options.headers ?? {},
       stripThinking: options.stripThinking ?? true,
       propagateTraceContext: options.propagateTraceContext === true,
-      transport
+      transport,
+      secrets: [apiKey, userId].flatMap((secret) => secret === undefined ? [] : [Redacted.value(secret)])
     } satisfies Settings
   })

@@ -18,19 +18,19 @@ export const usageByDefault = (request: { readonly stream_options?: unknown }): 
  *
  * @internal
  */
-export const chunkHandler = <A>(decode: Decoder<A>) => (): Handler<A> => (event, out) => {
+export const chunkHandler = <A>(decode: Decoder<A>) => (secrets: ReadonlyArray<string>): Handler<A> => (event, out) => {
   const data = event.data
   if (data === "[DONE]") return STOP
   let json: unknown
   try {
     json = JSON.parse(data)
   } catch (cause) {
-    return event.event === "error" ? streamError(data, undefined) : notJson(data, cause)
+    return event.event === "error" ? streamError(data, undefined, secrets) : notJson(data, cause, secrets)
   }
   if (
     event.event === "error" || (typeof json === "object" && json !== null && "error" in json && !("choices" in json))
   ) {
-    return streamError(data, json)
+    return streamError(data, json, secrets)
   }
   const chunk = decode(json)
   if (Either.isLeft(chunk)) return chunk.left

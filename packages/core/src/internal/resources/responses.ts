@@ -35,19 +35,19 @@ decodeAs(Responses.ResponseFunctionCallArgumentsDoneEvent)
 const terminalTypes = new Set(["response.completed", "response.incomplete", "response.failed"])
 
 /** Events of the Responses stream, up to and including the terminal event (there is no `[DONE]`). */
-const handler = (): Handler<Responses.ResponseStreamEvent> => (event, out) => {
+const handler = (secrets: ReadonlyArray<string>): Handler<Responses.ResponseStreamEvent> => (event, out) => {
   const data = event.data
   if (data === "[DONE]") return STOP
   let json: unknown
   try {
     json = JSON.parse(data)
   } catch (cause) {
-    return event.event === "error" ? streamError(data, undefined) : notJson(data, cause)
+    return event.event === "error" ? streamError(data, undefined, secrets) : notJson(data, cause, secrets)
   }
   const type = typeof json === "object" && json !== null && typeof (json as { type?: unknown }).type === "string"
     ? (json as { type: string }).type
     : event.event ?? "message"
-  if (type === "error" || event.event === "error") return streamError(data, json)
+  if (type === "error" || event.event === "error") return streamError(data, json, secrets)
   const decodeEvent = decoders.get(type)
   if (decodeEvent === undefined) {
     out.push({ type: "unknown", event: type, data: json })
