@@ -22,9 +22,10 @@ import {
   valuesChannel
 } from "./events.js"
 import { compileDecoder, compileValidator, decoderTransforms } from "./fastSchema.js"
-import { requestParseOptions, responseParseOptions } from "./schema.js"
+import { requestParseOptions, responseParseOptions, wireEncoding } from "./schema.js"
 import type { Settings } from "./settings.js"
 import { type SseEvent, textDecoder } from "./sse.js"
+import { checkStreamFlag } from "./streamFlag.js" // issue 12
 import {
   type Call,
   type JsonBody,
@@ -71,6 +72,7 @@ const makeEncoder = (schema: Schema.Schema.Any) => {
   let validate: ((u: unknown) => Either.Either<unknown, ParseResult.ParseError>) | undefined
   let valid: ((u: unknown) => boolean) | undefined | null = null
   let modelled: Set<string> | undefined
+  const wire = wireEncoding(schema) // issue 12: the schema's wire encoding (internal/wire.ts)
   return (request: unknown, streamFields?: Record<string, unknown>): Either.Either<string, TensormeshError> => {
     if (valid === null) valid = compileValidator(schema, requestParseOptions)
     let accepted = request
@@ -80,7 +82,9 @@ const makeEncoder = (schema: Schema.Schema.Any) => {
       if (Either.isLeft(checked)) return Either.left(invalidRequest(formatIssues(checked.left), checked.left))
       accepted = checked.right
     }
-    const { extraBody, ...body } = accepted as Record<string, unknown> & { extraBody?: Record<string, unknown> }
+    const { extraBody, ...body } = (wire === undefined ? accepted : wire(accepted)) as Record<string, unknown> & {
+      extraBody?: Record<string, unknown>
+    }
     if (extraBody !== undefined) {
       modelled ??= new Set([...fieldsOf(schema), "stream", "stream_options"])
       for (const key of Object.keys(extraBody)) {
@@ -174,7 +178,9 @@ const encodeFor = (
   streamFields?: Record<string, unknown>
 ): Either.Either<string | undefined, TensormeshError> => {
   if (route.keyed && settings.apiKey === undefined) return Either.left(missingKey(route))
-  return encode === undefined ? Either.right(undefined) : encode(request, streamFields)
+  const flagged = checkStreamFlag(route.path, request, streamFields !== undefined) // issue 12 (internal/streamFlag.ts)
+  if (Either.isLeft(flagged)) return Either.left(flagged.left)
+  return encode === undefined ? Either.right(undefined) : encode(flagged.right, streamFields)
 }
 
 let nativeTracer: Tracer.Tracer | undefined
