@@ -190,7 +190,9 @@ export interface ChatAssistantMessageParam extends Schema.Struct.Type<typeof ass
 
 /**
  * A message of the conversation, told apart by `role`. A message returned by the API (`ChatCompletionMessage`) is
- * a valid assistant message as it is (see `ChatAssistantMessageParam` for what is sent).
+ * a valid assistant message as it is (see `ChatAssistantMessageParam` for what is sent); its `role` must then be
+ * `"assistant"`, as servers send it (vLLM answers with another role only when started with `--response-role` or
+ * called with `add_generation_prompt: false`). The other roles are strict: an unknown key is a `ValidationError`.
  *
  * @since 0.1.0
  * @category schemas

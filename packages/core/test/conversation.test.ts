@@ -171,6 +171,24 @@ describe("chat: a returned message is sent back", () => {
       )
     }))
 
+  it.effect("tokenize counts a conversation as chat completions will send it", () =>
+    Effect.gen(function*() {
+      const { mock, use } = setup((_, attempt) => json(attempt === 1 ? toolTurn(1) : { count: 3, tokens: [1, 2, 3] }))
+      const completion = yield* use((tm) =>
+        tm.chat.completions.create({ model: "m", messages: [{ role: "user", content: "Weather?" }] })
+      )
+      yield* use((tm) =>
+        tm.tokenize.create({
+          model: "m",
+          messages: [{ role: "user", content: "Weather?" }, completion.choices[0].message]
+        })
+      )
+      assert.strictEqual(
+        mock.seen[1].body,
+        `{"model":"m","messages":[{"role":"user","content":"Weather?"},${assistantJson(1)}]}`
+      )
+    }))
+
   it.effect("tool messages take text or parts; user messages stay strict", () =>
     Effect.gen(function*() {
       const { mock, use } = setup(() => json(F.chatCompletion("ok")))

@@ -52,11 +52,13 @@ const mapItems = (items: ReadonlyArray<any>, wire: (item: any) => any): Readonly
 }
 
 /**
- * The body of a chat completion request: assistant messages encoded by `assistantWire`, the others as given.
+ * The body of a chat completion (or messages tokenize) request: assistant messages encoded by `assistantWire`, the
+ * others as given.
  *
  * @internal
  */
 export const chatRequestWire = (request: any): any => {
+  if (!Array.isArray(request.messages)) return request
   const messages = mapItems(request.messages, (m) => m.role === "assistant" ? assistantWire(m) : m)
   return messages === request.messages ? request : { ...request, messages }
 }
