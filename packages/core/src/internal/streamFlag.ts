@@ -26,7 +26,7 @@ const withoutFlag = (request: object): object => {
 }
 
 const flagOf = (request: unknown): { readonly present: boolean; readonly value: unknown } =>
-  typeof request === "object" && request !== null && "stream" in request
+  typeof request === "object" && request !== null && Object.prototype.hasOwnProperty.call(request, "stream")
     ? { present: true, value: (request as { readonly stream?: unknown }).stream }
     : { present: false, value: undefined }
 
