@@ -315,6 +315,20 @@ describe("responses: output items are the next input", () => {
       assert.strictEqual(mock.seen.length, 0)
     }))
 
+  it.effect("openai-node's input item shapes: EasyInputMessage, Message with status, outputs as parts", () =>
+    Effect.gen(function*() {
+      const { mock, use } = setup(() => json(first))
+      const input: Array<Responses.ResponseInputItem> = [
+        { type: "message", role: "developer", content: [{ type: "input_text", text: "Be brief." }] },
+        { role: "user", content: [{ type: "input_image", image_url: "https://example.com/a.png", detail: "auto" }] },
+        { type: "message", role: "user", content: [{ type: "input_text", text: "Hi" }], status: "completed" },
+        { type: "function_call", call_id: "c1", name: "f", arguments: "{}" },
+        { type: "function_call_output", call_id: "c1", output: [{ type: "input_text", text: "done" }] }
+      ]
+      yield* use((tm) => tm.responses.create({ model: "m", input }))
+      assert.deepStrictEqual(mock.seen[0].json.input, input)
+    }))
+
   it.effect("items of other types (openai-node's built-in tool items) are passed through as given", () =>
     Effect.gen(function*() {
       const { mock, use } = setup(() => json(first))
