@@ -38,7 +38,7 @@ export type { CallOptions, ClientOptions, OnDemandOptions } from "./ClientOption
 /**
  * @since 0.1.0
  */
-export type { InferenceClient, RawResponse, StreamingResponse } from "./InferenceClient.js"
+export type { InferenceClient, RawResponse, StreamingResponse, StreamRequest } from "./InferenceClient.js"
 
 /**
  * Schemas and types of chat completions.

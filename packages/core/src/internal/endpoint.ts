@@ -16,9 +16,10 @@ import {
   streamValues,
   target
 } from "./pipeline.js"
-import { requestParseOptions, responseParseOptions } from "./schema.js"
+import { requestParseOptions, responseParseOptions, wireEncoding } from "./schema.js"
 import type { Settings } from "./settings.js"
 import { withSpan } from "./span.js"
+import { checkStreamFlag } from "./streamFlag.js"
 
 // Typed endpoint descriptors (one file per API resource under `resources/`) and the endpoints built from them over
 // the pipeline. A descriptor pairs a route with its request and response schemas: the request and response types of
@@ -101,14 +102,16 @@ const fieldsOf = (ast: Schema.Schema.Any["ast"]): ReadonlyArray<string> => {
 }
 
 /** Checks a request (schema and policy) and serialises it, `extraBody` merged in and the stream fields set. */
-type Encoder<P> = (request: P, streamFields?: Record<string, unknown>) => Either.Either<string, TensormeshError>
+type Encoder = (request: unknown, streamFields?: Record<string, unknown>) => Either.Either<string, TensormeshError>
 
-const makeEncoder = <P>(schema: Schema.Schema<P, any>): Encoder<P> => {
+const makeEncoder = <P>(schema: Schema.Schema<P, any>): Encoder => {
   // compiled on first use, so that building a layer stays cheap; most requests are plainly valid: a compiled check
   // lets them through, and Schema has the last word on the others
   let validate: ((u: unknown) => Either.Either<P, ParseResult.ParseError>) | undefined
   let valid: ((u: unknown) => boolean) | undefined | null = null
   let modelled: Set<string> | undefined
+  // what is sent of a valid request (e.g. a returned assistant message without its output-only fields)
+  const wire = wireEncoding(schema)
   return (request, streamFields) => {
     if (valid === null) valid = compileValidator(schema, requestParseOptions)
     let accepted: unknown = request
@@ -120,7 +123,9 @@ const makeEncoder = <P>(schema: Schema.Schema<P, any>): Encoder<P> => {
       }
       accepted = checked.right
     }
-    const { extraBody, ...body } = accepted as Record<string, unknown> & { extraBody?: Record<string, unknown> }
+    const { extraBody, ...body } = (wire === undefined ? accepted : wire(accepted)) as Record<string, unknown> & {
+      extraBody?: Record<string, unknown>
+    }
     if (extraBody !== undefined) {
       modelled ??= new Set([...fieldsOf(schema.ast), "stream", "stream_options"])
       for (const key of Object.keys(extraBody)) {
@@ -232,14 +237,17 @@ const prepare = <P>(
   settings: Settings,
   defaults: Call,
   route: Route,
-  encode: Encoder<P> | undefined,
+  encode: Encoder | undefined,
   request: P,
   options: CallOptions | undefined,
   streamFields?: Record<string, unknown>
 ): Effect.Effect<{ readonly body: string | undefined; readonly call: Call }, TensormeshError> =>
   Effect.suspend(() => {
     if (route.keyed && settings.apiKey === undefined) return Effect.fail(missingKey(route))
-    const body = encode === undefined ? Either.right(undefined) : encode(request, streamFields)
+    // the request's own `stream` flag may only agree with the method; it is removed before the schema check
+    const flagged = checkStreamFlag(route.path, request, streamFields !== undefined)
+    if (Either.isLeft(flagged)) return Effect.fail(flagged.left)
+    const body = encode === undefined ? Either.right(undefined) : encode(flagged.right, streamFields)
     if (Either.isLeft(body)) return Effect.fail(body.left)
     return Effect.map(resolveCall(settings, defaults, options), (call) => ({ body: body.right, call }))
   })

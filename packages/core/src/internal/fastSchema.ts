@@ -251,7 +251,10 @@ const compileStruct = (ast: AST.TypeLiteral, ctx: Context): Compiled => {
   const strictKeys = ctx.strictKeys && ast.indexSignatures.length === 0
   const strictSymbols = ctx.strictKeys && ast.indexSignatures.length > 0
   const hasIndex = indexChecks.length > 0
+  // issue 12: an own `__proto__` key is left to Schema (whose result object then differs from the input)
+  const guardProto = ast.indexSignatures.length > 0
   const extra = (u: Record<string, unknown>): boolean => {
+    if (guardProto && hasOwn.call(u, "__proto__")) return false
     if (strictKeys) {
       // every own key (symbols and non-enumerable ones included, as Schema sees them) must be declared
       const keys = Reflect.ownKeys(u)
@@ -274,7 +277,7 @@ const compileStruct = (ast: AST.TypeLiteral, ctx: Context): Compiled => {
     }
     return true
   }
-  const needsExtra = strictKeys || strictSymbols || hasIndex
+  const needsExtra = strictKeys || strictSymbols || hasIndex || guardProto
   const apply: Apply | undefined = applies.length === 0 ? undefined : (u) => {
     for (let i = 0; i < applies.length; i++) {
       const [name, apply] = applies[i]
