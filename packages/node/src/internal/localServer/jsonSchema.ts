@@ -124,3 +124,27 @@ export const jsonAnswer = (schema: unknown, answer: string): string => {
   }
   return JSON.stringify({ answer })
 }
+
+/**
+ * A JSON Schema given as instructions: the last line of a `system` or `developer` message, when that line is a JSON
+ * object (as an `@effect/ai` provider's schema hint writes it). Used by `json_object` mode, which carries no schema
+ * on the wire, so that the answer has the keys the caller asked for, as a model following the hint would.
+ *
+ * @internal
+ */
+export const schemaFromInstructions = (
+  messages: ReadonlyArray<{ readonly role: string; readonly text: string }>
+): JsonSchema | undefined => {
+  for (const message of messages) {
+    if (message.role !== "system" && message.role !== "developer") continue
+    const line = message.text.slice(message.text.lastIndexOf("\n") + 1).trim()
+    if (!line.startsWith("{")) continue
+    try {
+      const schema: unknown = JSON.parse(line)
+      if (isRecord(schema)) return schema
+    } catch {
+      // not a schema: plain instructions
+    }
+  }
+  return undefined
+}
