@@ -43,7 +43,9 @@ export const make = (options: Options): Effect.Effect<Tokenizer.Service, never, 
             Effect.mapError((error) => InternalErrors.fromTensormeshError(site, error))
           )
           return Array.from(result.tokens)
-        }).pipe(Effect.withSpan("TensormeshTokenizer.tokenize", { attributes: { "gen_ai.request.model": options.model } }))
+        }).pipe(
+          Effect.withSpan("TensormeshTokenizer.tokenize", { attributes: { "gen_ai.request.model": options.model } })
+        )
     }))
 
 /**

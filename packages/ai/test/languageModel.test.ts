@@ -3,19 +3,10 @@
 import { Chat, LanguageModel, Tool, Toolkit } from "@effect/ai"
 import type * as Response from "@effect/ai/Response"
 import { assert, describe, it, layer } from "@effect/vitest"
-import { TensormeshLanguageModel } from "@tensormesh-effect/ai"
 import { ChatStream, Tensormesh } from "@tensormesh-effect/core"
 import { Chunk, Effect, Schema, Stream, Tracer } from "effect"
-import {
-  ECHO,
-  OSS,
-  recording,
-  type Recorder,
-  type Surface,
-  surfaceLayer,
-  surfaces,
-  THINK
-} from "./support/surfaces.js"
+import { TensormeshLanguageModel } from "../src/index.js"
+import { ECHO, OSS, type Recorder, recording, type Surface, surfaceLayer, surfaces, THINK } from "./support/surfaces.js"
 
 const GetWeather = Tool.make("GetWeather", {
   description: "The weather in a city",
@@ -46,10 +37,12 @@ const modelLayer = (name: string, config?: TensormeshLanguageModel.Config.Servic
   TensormeshLanguageModel.layer({ model: name, config })
 
 const rawUsage = (model: string, prompt: string) =>
-  Effect.flatMap(Tensormesh, (tm) =>
-    tm.chat.completions.create({ model, messages: [{ role: "user", content: prompt }] })).pipe(
-      Effect.map((completion) => completion.usage!)
-    )
+  Effect.flatMap(
+    Tensormesh,
+    (tm) => tm.chat.completions.create({ model, messages: [{ role: "user", content: prompt }] })
+  ).pipe(
+    Effect.map((completion) => completion.usage!)
+  )
 
 const types = (parts: ReadonlyArray<Response.StreamPart<any>>) => {
   const out: Array<string> = []
@@ -93,7 +86,12 @@ for (const surface of surfaces) {
           const leak = yield* LanguageModel.generateText({ prompt: "ping" }).pipe(Effect.provide(modelLayer(THINK)))
           assert.strictEqual(leak.text, "You said: ping")
           assert.strictEqual(leak.reasoningText, "The user said ping. I will echo it.")
-          assert.deepStrictEqual(leak.content.map((part) => part.type), ["response-metadata", "reasoning", "text", "finish"])
+          assert.deepStrictEqual(leak.content.map((part) => part.type), [
+            "response-metadata",
+            "reasoning",
+            "text",
+            "finish"
+          ])
         }))
 
       it.effect("per-call config overrides the model's (withConfigOverride)", () =>
@@ -158,7 +156,10 @@ for (const surface of surfaces) {
     describe("streamText", () => {
       it.effect("parts in order, text and reasoning deltas, a finish part with the server's usage", () =>
         Effect.gen(function*() {
-          yield* LanguageModel.streamText({ prompt: "stream me" }).pipe(Stream.runDrain, Effect.provide(modelLayer(OSS)))
+          yield* LanguageModel.streamText({ prompt: "stream me" }).pipe(
+            Stream.runDrain,
+            Effect.provide(modelLayer(OSS))
+          )
           const parts = Chunk.toArray(
             yield* LanguageModel.streamText({ prompt: "stream me" }).pipe(
               Stream.runCollect,
@@ -316,7 +317,14 @@ for (const surface of surfaces) {
         readonly offered: ReadonlyArray<string> | undefined
         readonly called: ReadonlyArray<string>
       }> = [
-        { name: "auto", model: ECHO, toolChoice: "auto", wire: "auto", offered: ["GetWeather", "GetTime"], called: ["GetWeather"] },
+        {
+          name: "auto",
+          model: ECHO,
+          toolChoice: "auto",
+          wire: "auto",
+          offered: ["GetWeather", "GetTime"],
+          called: ["GetWeather"]
+        },
         { name: "none", model: ECHO, toolChoice: "none", wire: "none", offered: ["GetWeather", "GetTime"], called: [] },
         {
           name: "required",
@@ -411,14 +419,18 @@ for (const surface of surfaces) {
   })
 
   describe(`${surface}: model()`, () => {
-    it.effect("model(name, config) is an AiModel providing LanguageModel and the provider name", () =>
-      Effect.gen(function*() {
-        const text = yield* LanguageModel.generateText({ prompt: "via model" }).pipe(
-          Effect.map((r) => r.text),
-          Effect.provide(TensormeshLanguageModel.model(ECHO, { temperature: 0 }))
-        )
-        assert.strictEqual(text, "You said: via model")
-        assert.strictEqual(TensormeshLanguageModel.model(ECHO).provider, "tensormesh")
-      }).pipe(Effect.provide(surfaceLayer(surface as Surface))), { timeout: 30_000 })
+    it.effect(
+      "model(name, config) is an AiModel providing LanguageModel and the provider name",
+      () =>
+        Effect.gen(function*() {
+          const text = yield* LanguageModel.generateText({ prompt: "via model" }).pipe(
+            Effect.map((r) => r.text),
+            Effect.provide(TensormeshLanguageModel.model(ECHO, { temperature: 0 }))
+          )
+          assert.strictEqual(text, "You said: via model")
+          assert.strictEqual(TensormeshLanguageModel.model(ECHO).provider, "tensormesh")
+        }).pipe(Effect.provide(surfaceLayer(surface as Surface))),
+      { timeout: 30_000 }
+    )
   })
 }

@@ -322,7 +322,10 @@ layer(LocalServer.layer(), { excludeTestServices: true })("serverless", (it) => 
           messages: [{ role: "system", content: `Answer in JSON.\n${JSON.stringify(schema)}` }, ...user("Rome")],
           response_format: { type: "json_object" }
         })).json()
-        assert.deepStrictEqual(JSON.parse(hinted.choices[0].message.content), { city: "You said: Rome", n: "You said: Rome" })
+        assert.deepStrictEqual(JSON.parse(hinted.choices[0].message.content), {
+          city: "You said: Rome",
+          n: "You said: Rome"
+        })
         const prose = (yield* post(server, "/v1/chat/completions", {
           model: ECHO,
           messages: [{ role: "system", content: "Answer in JSON. {not a schema" }, ...user("Rome")],

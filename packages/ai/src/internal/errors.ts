@@ -87,17 +87,20 @@ export const fromTensormeshError = (site: Site, error: TensormeshError): AiError
     error.reason === "StreamError"
   // `HttpResponseError` has no `cause` field: the error is kept as the standard `Error.cause`, which the constructor
   // sets from the props (validation is disabled for that one extra key only; every field is built right here).
-  return new AiError.HttpResponseError({
-    module: site.module,
-    method: site.method,
-    description: common.description,
-    reason: decode ? "Decode" : "StatusCode",
-    request: requestDetails(site),
-    // a stream error or an undecodable body came with a successful status
-    response: { status: error.status ?? 200, headers: responseHeaders(error) },
-    ...(body === undefined ? {} : { body }),
-    cause: error
-  } as ConstructorParameters<typeof AiError.HttpResponseError>[0], { disableValidation: true })
+  return new AiError.HttpResponseError(
+    {
+      module: site.module,
+      method: site.method,
+      description: common.description,
+      reason: decode ? "Decode" : "StatusCode",
+      request: requestDetails(site),
+      // a stream error or an undecodable body came with a successful status
+      response: { status: error.status ?? 200, headers: responseHeaders(error) },
+      ...(body === undefined ? {} : { body }),
+      cause: error
+    } as ConstructorParameters<typeof AiError.HttpResponseError>[0],
+    { disableValidation: true }
+  )
 }
 
 /**

@@ -59,7 +59,10 @@ const filePart = (part: Prompt.FilePart): Effect.Effect<ContentPart, AiError.Mal
     }
   }
   return Effect.fail(
-    malformed("prepareMessages", `unsupported media type for a file part: '${mediaType}' (images, video and audio only)`)
+    malformed(
+      "prepareMessages",
+      `unsupported media type for a file part: '${mediaType}' (images, video and audio only)`
+    )
   )
 }
 
@@ -247,9 +250,10 @@ export const prepareTools = (
       return yield* malformed("prepareTools", `toolChoice names '${named}', which is not in the toolkit`)
     }
     if (support === "auto-only") {
-      const degraded = choice === "auto" || (typeof choice === "object" && "oneOf" in choice && choice.mode !== "required")
-        ? {}
-        : { degraded: toolChoiceName(choice) }
+      const degraded =
+        choice === "auto" || (typeof choice === "object" && "oneOf" in choice && choice.mode !== "required")
+          ? {}
+          : { degraded: toolChoiceName(choice) }
       if (choice === "none") return degraded
       const offered = named === undefined ? tools : tools.filter((tool) => tool.function.name === named)
       return { tools: offered, tool_choice: "auto", ...degraded }

@@ -113,7 +113,10 @@ const finishMetadata = (
 ): { readonly tensormesh: FinishMetadata } => {
   const created = usage?.prompt_tokens_details?.created_cache_tokens
   return {
-    tensormesh: { finishReason: reason ?? null, ...(typeof created === "number" ? { createdCacheTokens: created } : {}) }
+    tensormesh: {
+      finishReason: reason ?? null,
+      ...(typeof created === "number" ? { createdCacheTokens: created } : {})
+    }
   }
 }
 

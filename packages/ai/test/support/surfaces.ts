@@ -1,6 +1,7 @@
 // The local server on both surfaces, with `Tensormesh` provided, and a wire recorder.
 import * as HttpClient from "@effect/platform/HttpClient"
-import type { ClientOptions } from "@tensormesh-effect/core"
+import type { ServeError } from "@effect/platform/HttpServerError"
+import type { ClientOptions, ValidationError } from "@tensormesh-effect/core"
 import { Tensormesh } from "@tensormesh-effect/core"
 import * as LocalServer from "@tensormesh-effect/node/LocalServer"
 import { Effect, Layer } from "effect"
@@ -28,7 +29,10 @@ export const recording = (recorder: Recorder): ClientOptions => ({
 })
 
 /** A local server of the surface's mode and `Tensormesh` pointed at it, with a fixed key (and user id). */
-export const surfaceLayer = (surface: Surface, client?: ClientOptions) => {
+export const surfaceLayer = (
+  surface: Surface,
+  client?: ClientOptions
+): Layer.Layer<Tensormesh | LocalServer.LocalServer, ServeError | ValidationError> => {
   const options = { apiKeys: [KEY], userIds: [USER_ID], client: { maxRetries: 0, ...client } }
   return surface === "serverless"
     ? Layer.provideMerge(Tensormesh.serverless, LocalServer.serverlessLayer(options))
