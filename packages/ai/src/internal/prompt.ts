@@ -8,6 +8,7 @@ import type * as LanguageModel from "@effect/ai/LanguageModel"
 import type * as Prompt from "@effect/ai/Prompt"
 import * as Tool from "@effect/ai/Tool"
 import type { ChatCompletion } from "@tensormesh-effect/core"
+import type { Schema } from "effect"
 import { Effect, Encoding } from "effect"
 
 type Message = ChatCompletion.ChatMessageParam
@@ -167,7 +168,7 @@ export const prepareMessages = (
  *
  * @internal
  */
-export const schemaHint = (format: { readonly objectName: string; readonly schema: { readonly ast: any } }): string => {
+export const schemaHint = (format: { readonly objectName: string; readonly schema: Schema.Schema.Any }): string => {
   const description = Tool.getDescriptionFromSchemaAst(format.schema.ast)
   return `Respond with a single JSON object ("${format.objectName}") and nothing else: no prose, no code fences.` +
     (description === undefined ? "" : ` It describes: ${description}.`) +
