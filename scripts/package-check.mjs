@@ -33,9 +33,14 @@ const run = (command, args, options = {}) =>
     const child = spawn(command, args, { cwd: options.cwd ?? root, env: { ...process.env, PATH, ...options.env } })
     let stdout = ""
     let stderr = ""
+    let timedOut = false
     child.stdout.on("data", (chunk) => (stdout += chunk))
     child.stderr.on("data", (chunk) => (stderr += chunk))
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 120_000)
+    const timeoutMs = options.timeoutMs ?? 600_000
+    const timer = setTimeout(() => {
+      timedOut = true
+      child.kill("SIGKILL")
+    }, timeoutMs)
     child.on("error", (error) => {
       clearTimeout(timer)
       resolve({ code: -1, stdout, stderr: stderr + String(error) })
@@ -43,7 +48,7 @@ const run = (command, args, options = {}) =>
     child.on("close", (code) => {
       if (process.env.PACKAGE_CHECK_TIMES) console.error(`${((Date.now() - started) / 1000).toFixed(1)}s ${command} ${args.slice(0, 3).join(" ")}`)
       clearTimeout(timer)
-      resolve({ code: code ?? -1, stdout, stderr })
+      resolve({ code: code ?? -1, stdout, stderr: timedOut ? `${stderr}\n(timed out after ${timeoutMs / 1000} s)` : stderr })
     })
   })
 
@@ -177,7 +182,8 @@ const snapshot = (dir) => {
     ) => [file, readFileSync(path, "utf8")])
   )
 }
-const docgen = Promise.all(docgenDirs.map(async (pkg) => {
+// One package at a time (each docgen holds a whole TypeScript program), beside the consumer app's steps
+const docgenOne = async (pkg) => {
   const before = snapshot(pkg.dir)
   const result = await must(`docgen ${pkg.name}`, bin("docgen"), [], { cwd: pkg.dir, env: { NO_COLOR: "1" } })
   const examples = Number(/(\d+) example\(s\) found/.exec(result.stdout + result.stderr)?.[1] ?? 0)
@@ -187,7 +193,12 @@ const docgen = Promise.all(docgenDirs.map(async (pkg) => {
     problem(`${pkg.name}: the API reference was stale (${changed.slice(0, 5).join(", ")}); regenerated, commit it`)
   }
   return { modules: [...after.keys()].filter((file) => file.startsWith("modules/")).length, examples }
-}))
+}
+const docgen = (async () => {
+  const results = []
+  for (const pkg of docgenDirs) results.push(await docgenOne(pkg))
+  return results
+})()
 
 // 4. The consumer app --------------------------------------------------------------------------------------------
 const app = join(work, "app")
@@ -197,11 +208,11 @@ writeFileSync(join(app, "package.json"), JSON.stringify({ name: "consumer", priv
 // The README's npm command, with the tarballs for our packages; the ranges must be the packages' own.
 const readme = readFileSync(join(root, "README.md"), "utf8")
 const installLine = readme.split("\n").find((line) =>
-  line.startsWith("npm install @tensormesh-effect/core@") && line.includes("@tensormesh-effect/node@")
+  line.startsWith("npm install ") && packages.every((pkg) => line.includes(` ${pkg.name}@`))
 )
 const installArgs = []
 if (installLine === undefined) {
-  problem("README: no `npm install` line for both packages in the Install section")
+  problem(`README: no \`npm install\` line naming every public package (${packages.map((p) => p.name).join(", ")})`)
 } else {
   const peers = Object.assign({}, ...packages.map((pkg) => pkg.manifest.peerDependencies ?? {}))
   const optional = Object.assign({}, ...packages.map((pkg) => pkg.manifest.peerDependenciesMeta ?? {}))
@@ -235,7 +246,7 @@ const consumer = (async () => {
     "--loglevel=error",
     ...installArgs,
     `@types/node@${typesNode}`
-  ], { cwd: app, timeoutMs: 300_000 })
+  ], { cwd: app })
   if (install.code !== 0) return { typechecks: 0, programs: 0, blocks: 0 }
   const effectVersion = readJson(join(app, "node_modules", "effect", "package.json")).version
   if (!effectVersion.startsWith("3.")) problem(`the app got effect ${effectVersion}`)
