@@ -139,6 +139,8 @@ const packed = await Promise.all(packages.map(async (pkg) => {
     if (!files.includes(file)) problem(`${pkg.name}: the tarball lacks ${file}`)
   }
   if (!files.includes("build/cjs/package.json")) problem(`${pkg.name}: the tarball lacks the CommonJS build`)
+  const stray = files.filter((file) => file.startsWith("build/") && !/^build\/(esm|dts|cjs)\//.test(file))
+  if (stray.length > 0) problem(`${pkg.name}: the tarball ships ${stray[0]} (only build/esm, build/dts, build/cjs)`)
   return { ...pkg, tarball, files, size: statSync(tarball).size }
 }))
 
