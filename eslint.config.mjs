@@ -2,7 +2,7 @@ import effectEslint from "@effect/eslint-plugin"
 import tseslint from "typescript-eslint"
 
 export default tseslint.config(
-  { ignores: ["**/build/**", "**/node_modules/**", "**/.tsbuildinfo/**", "**/*.js", "**/*.mjs"] },
+  { ignores: ["**/build/**", "**/docs/**", "**/node_modules/**", "**/.tsbuildinfo/**", "**/*.js", "**/*.mjs"] },
   ...tseslint.configs.recommended,
   ...effectEslint.configs.dprint,
   {

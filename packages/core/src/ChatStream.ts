@@ -1,6 +1,27 @@
 /**
  * Helpers over a chat completions stream (`tm.chat.completions.stream(request)`).
  *
+ * @example
+ * ```ts
+ * import { ChatStream } from "@tensormesh-effect/core"
+ * import { Effect, Stream } from "effect"
+ *
+ * const chunk = (content: string) => ({
+ *   id: "chatcmpl-1",
+ *   object: "chat.completion.chunk",
+ *   created: 0,
+ *   model: "tensormesh/think-leak",
+ *   choices: [{ index: 0, delta: { content } }]
+ * })
+ *
+ * // A leaked <think> block, its tags split across chunks, never reaches the text
+ * const chunks = Stream.make(chunk("<thi"), chunk("nk>plan</th"), chunk("ink>\n\nHel"), chunk("lo"))
+ * const text = Effect.runSync(chunks.pipe(ChatStream.textDeltas, Stream.mkString))
+ * assert.strictEqual(text, "Hello")
+ * const reasoning = Effect.runSync(chunks.pipe(ChatStream.reasoningDeltas, Stream.mkString))
+ * assert.strictEqual(reasoning, "plan")
+ * ```
+ *
  * @since 0.1.0
  */
 import { Chunk, Effect, Stream } from "effect"

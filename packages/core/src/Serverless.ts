@@ -1,6 +1,29 @@
 /**
  * The serverless surface: `Serverless` (the service) and `ServerlessLayer` (its layer).
  *
+ * @example
+ * ```ts
+ * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+ * import { Serverless, ServerlessLayer } from "@tensormesh-effect/core"
+ * import { Effect, Layer, Redacted } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const tm = yield* Serverless
+ *   const completion = yield* tm.chat.completions.create({
+ *     model: "openai/gpt-oss-20b",
+ *     messages: [{ role: "user", content: "Say hello." }]
+ *   })
+ *   return completion.choices[0]?.message.content ?? ""
+ * })
+ *
+ * // Explicit options; or ServerlessLayer.config() to read TENSORMESH_INFERENCE_API_KEY
+ * const TensormeshLive = ServerlessLayer({ apiKey: Redacted.make("sk-...") }).pipe(
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ *
+ * export const main = program.pipe(Effect.provide(TensormeshLive))
+ * ```
+ *
  * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"

@@ -5,6 +5,23 @@
  * `retryable`, carries the HTTP `status` and request id when there was a response, and the parsed error body.
  * None ever carries the API key or the on-demand user id.
  *
+ * @example
+ * ```ts
+ * import { type TensormeshError, UpstreamError } from "@tensormesh-effect/core"
+ * import { Duration, Effect } from "effect"
+ *
+ * const call: Effect.Effect<string, TensormeshError> = Effect.fail(
+ *   new UpstreamError({ reason: "RateLimited", status: 429, retryable: true, retryAfter: Duration.seconds(2) })
+ * )
+ *
+ * const handled = call.pipe(
+ *   Effect.catchTag("UpstreamError", (e) =>
+ *     e.retryable ? Effect.succeed(`retry in ${Duration.format(e.retryAfter ?? Duration.zero)}`) : Effect.fail(e)),
+ *   Effect.catchTag("AuthError", () => Effect.succeed("check the key"))
+ * )
+ * assert.strictEqual(Effect.runSync(Effect.orDie(handled)), "retry in 2s")
+ * ```
+ *
  * @since 0.1.0
  */
 import { Schema } from "effect"

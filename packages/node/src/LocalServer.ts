@@ -47,6 +47,15 @@
  *
  * Streams are written frame by frame as the client reads them (back-pressure), never built in memory.
  *
+ * **Browsers**: with {@link Options.cors} (`--cors`), every reply carries CORS headers and preflights are answered,
+ * so a browser app can use the server over `FetchHttpClient`. Off by default.
+ *
+ * **Inspection**: the server keeps a log of the requests it received (method, path, headers with `Authorization`
+ * and `X-User-Id` redacted, body), counts those in flight, and notes for each whether the client closed it before
+ * the reply was complete: in-process with {@link Service.requests} and {@link Service.inFlight}, over HTTP with
+ * `GET /_local/requests` (see {@link REQUESTS_PATH}; `DELETE` empties the log). The `/_local/` prefix is reserved
+ * and off the API's paths; its requests are not logged.
+ *
  * The server logs nothing; in particular neither API keys nor user ids.
  *
  * @example
@@ -69,6 +78,7 @@ import type { Duration, Effect, Either, Scope } from "effect"
 import { Context, Layer } from "effect"
 import * as clientLayers from "./internal/localServer/clientLayers.js"
 import * as faults from "./internal/localServer/faults.js"
+import * as inspect from "./internal/localServer/inspect.js"
 import * as internalModels from "./internal/localServer/models.js"
 import * as server from "./internal/localServer/server.js"
 import * as tokenizer from "./internal/localServer/tokenizer.js"
@@ -213,6 +223,56 @@ export interface Options {
    * (`PayloadTooLargeError`) as soon as its `Content-Length` or its bytes pass the limit; it is never buffered.
    */
   readonly maxRequestBytes?: number | undefined
+  /**
+   * CORS for browser apps (default off): `true` allows any origin (`Access-Control-Allow-Origin: *`), `{ origins }`
+   * only those listed (echoed back, with `Vary: Origin`). When on, every reply carries the CORS headers (and exposes
+   * `x-request-id`, `retry-after`, `retry-after-ms`), and an `OPTIONS` preflight to any path is answered 204.
+   */
+  readonly cors?: boolean | CorsOptions | undefined
+  /** How many received requests the inspection API keeps, the oldest dropped first (default 200; 0 keeps none). */
+  readonly requestLog?: number | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface CorsOptions {
+  /** The allowed origins, e.g. `["http://localhost:5173"]`; absent: any origin. */
+  readonly origins?: ReadonlyArray<string> | undefined
+}
+
+/**
+ * A request the server received, as the inspection API shows it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ReceivedRequest {
+  /** 1 for the first request the server received, then 2, … */
+  readonly id: number
+  readonly method: string
+  /** The request target: path and query, e.g. `/v1/chat/completions`. */
+  readonly path: string
+  /** The headers, lower-cased; `authorization`, `x-user-id`, `cookie`, `proxy-authorization` and `x-api-key` read `<redacted>`. */
+  readonly headers: Readonly<Record<string, string>>
+  /**
+   * The body once the server has read it: the parsed JSON, or the text when it is not JSON or was cut at 65,536
+   * characters (`bodyTruncated`); `undefined` when none was read (GET routes, rejected requests).
+   */
+  readonly body: unknown
+  readonly bodyTruncated: boolean
+  /** Unix milliseconds. */
+  readonly receivedAt: number
+  /**
+   * `in-flight` until the connection closes, then `completed` (the whole reply was sent), `client-closed` (the
+   * client closed the connection first, e.g. an aborted stream) or `reset` (a `reset` fault closed it).
+   */
+  readonly state: "in-flight" | "completed" | "client-closed" | "reset"
+  /** Whether the client closed the request before the reply was complete: `state === "client-closed"`. */
+  readonly clientClosedEarly: boolean
+  /** The status sent, once the headers were sent. */
+  readonly status: number | undefined
 }
 
 /**
@@ -228,6 +288,12 @@ export interface Service {
   readonly root: string
   readonly port: number
   readonly mode: Mode
+  /** The requests received so far (the last {@link Options.requestLog}), oldest first. */
+  readonly requests: Effect.Effect<ReadonlyArray<ReceivedRequest>>
+  /** How many requests are being answered now. */
+  readonly inFlight: Effect.Effect<number>
+  /** Empties the request log. */
+  readonly clearRequests: Effect.Effect<void>
 }
 
 /**
@@ -274,12 +340,31 @@ export const FAULT_HEADER: string = faults.FAULT_HEADER
 export const TOKEN_DELAY_HEADER: string = faults.TOKEN_DELAY_HEADER
 
 /**
+ * The inspection route, `/_local/requests`: `GET` answers `{ "inFlight": number, "requests": [ReceivedRequest] }`,
+ * `DELETE` empties the log.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const REQUESTS_PATH: string = inspect.REQUESTS_PATH
+
+/**
  * Parses a {@link FAULT_HEADER} value; `Left` holds what is wrong with it.
  *
  * @since 0.1.0
  * @category faults
  */
 export const parseFault: (header: string) => Either.Either<Fault, string> = faults.parseFault
+
+/**
+ * Parses a {@link FaultRule} written as the `--fault` option of `tensormesh-local` takes it: the
+ * {@link FAULT_HEADER} grammar plus the rule's own directives, `route=<path>` (or `*`, or paths separated by `,`),
+ * `skip=<n>` and `times=<n>`; e.g. `route=/v1/chat/completions; times=2; status=503`. `Left` holds what is wrong.
+ *
+ * @since 0.1.0
+ * @category faults
+ */
+export const parseFaultRule: (rule: string) => Either.Either<FaultRule, string> = faults.parseFaultRule
 
 /**
  * Writes a {@link Fault} in the {@link FAULT_HEADER} grammar.

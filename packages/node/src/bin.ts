@@ -22,6 +22,12 @@ if (Either.isLeft(command)) {
     const server = yield* LocalServer.make(options)
     yield* Console.log(server.baseUrl)
     return yield* Effect.never
-  })
+  }).pipe(
+    Effect.catchTag("ServeError", (error) =>
+      Effect.sync(() => {
+        process.stderr.write(`tensormesh-local: ${Cli.startFailure(error.cause, options)}\n`)
+        process.exitCode = 1
+      }))
+  )
   NodeRuntime.runMain(Effect.scoped(main))
 }

@@ -5,6 +5,8 @@
  */
 import { Either } from "effect"
 import type * as Api from "../../LocalServer.js"
+import { parseFaultRule } from "./faults.js"
+import { REQUESTS_PATH } from "./inspect.js"
 
 /** @internal */
 export const USAGE = `Usage: tensormesh-local [options]
@@ -20,6 +22,12 @@ Options:
   --user-id <uuid>           on-demand: accept only this user id (repeatable; default: any UUID)
   --responses-usage <shape>  usage shape of /v1/responses: chat (default) or native
   --max-request-bytes <n>    largest request body accepted, in bytes (default 16777216; larger: 413)
+  --cors                     answer CORS preflights and send CORS headers on every reply (any origin)
+  --cors-origin <origin>     like --cors, for this origin only (repeatable), e.g. http://localhost:5173
+  --fault <rule>             inject a fault (repeatable; rules apply in order), in the x-tensormesh-fault
+                             grammar plus route=<path>|*, skip=<n> and times=<n>, e.g.
+                             --fault 'route=/v1/chat/completions; times=2; status=503; retry-after=1'
+  --request-log <n>          requests kept for GET ${REQUESTS_PATH} (default 200; 0 keeps none)
   -h, --help                 print this help`
 
 /** @internal */
@@ -42,6 +50,10 @@ export const parseArgs = (argv: ReadonlyArray<string>): Either.Either<Command, s
   let maxRequestBytes: number | undefined
   const apiKeys: Array<string> = []
   const userIds: Array<string> = []
+  const faults: Array<Api.FaultRule> = []
+  const corsOrigins: Array<string> = []
+  let cors = false
+  let requestLog: number | undefined
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
     const eq = arg.startsWith("--") ? arg.indexOf("=") : -1
@@ -53,7 +65,10 @@ export const parseArgs = (argv: ReadonlyArray<string>): Either.Either<Command, s
       "--api-key",
       "--user-id",
       "--responses-usage",
-      "--max-request-bytes"
+      "--max-request-bytes",
+      "--cors-origin",
+      "--fault",
+      "--request-log"
     ].includes(flag)
     let value: string | undefined
     if (takesValue) {
@@ -102,6 +117,24 @@ export const parseArgs = (argv: ReadonlyArray<string>): Either.Either<Command, s
         maxRequestBytes = n.right
         break
       }
+      case "--cors":
+        cors = true
+        break
+      case "--cors-origin":
+        corsOrigins.push(value!)
+        break
+      case "--fault": {
+        const rule = parseFaultRule(value!)
+        if (Either.isLeft(rule)) return Either.left(`--fault ${JSON.stringify(value)}: ${rule.left}`)
+        faults.push(rule.right)
+        break
+      }
+      case "--request-log": {
+        const n = count(flag, value!)
+        if (Either.isLeft(n)) return Either.left(n.left)
+        requestLog = n.right
+        break
+      }
       default:
         return Either.left(`unknown argument ${arg}`)
     }
@@ -116,7 +149,31 @@ export const parseArgs = (argv: ReadonlyArray<string>): Either.Either<Command, s
       responsesUsage,
       ...(maxRequestBytes === undefined ? {} : { maxRequestBytes }),
       ...(apiKeys.length > 0 ? { apiKeys } : {}),
-      ...(userIds.length > 0 ? { userIds } : {})
+      ...(userIds.length > 0 ? { userIds } : {}),
+      ...(corsOrigins.length > 0 ? { cors: { origins: corsOrigins } } : cors ? { cors: true } : {}),
+      ...(faults.length > 0 ? { faults } : {}),
+      ...(requestLog === undefined ? {} : { requestLog })
     }
   })
+}
+
+const LISTEN_ERRORS: Record<string, (address: string) => string> = {
+  EADDRINUSE: (address) =>
+    `${address} is already in use: stop what listens there, or pick another --port (0 for a free one)`,
+  EACCES: (address) => `no permission to listen on ${address}: pick a --port above 1023`,
+  EADDRNOTAVAIL: (address) => `cannot listen on ${address}: the --host is not an address of this machine`
+}
+
+/**
+ * The message printed when the server cannot start, e.g. when its port is taken.
+ *
+ * @internal
+ */
+export const startFailure = (cause: unknown, options: Api.Options): string => {
+  const host = options.host ?? "127.0.0.1"
+  const address = `${host.includes(":") ? `[${host}]` : host}:${options.port ?? 0}`
+  const code = typeof cause === "object" && cause !== null && "code" in cause ? String(cause.code) : undefined
+  const known = code === undefined ? undefined : LISTEN_ERRORS[code]
+  if (known !== undefined) return known(address)
+  return `cannot listen on ${address}: ${cause instanceof Error ? cause.message : String(cause)}`
 }

@@ -234,3 +234,59 @@ export const chunks = (reply: Reply.Reply, fault: Api.Fault): Iterable<string> =
   const frames = faulted(reply, fault)
   return fault.ping === true ? withPings(frames) : frames
 }
+
+const RULE_ROUTES: ReadonlyArray<Api.RoutePath> = [
+  "/v1/chat/completions",
+  "/v1/completions",
+  "/v1/responses",
+  "/v1/models",
+  "/tokenize",
+  "/detokenize",
+  "/health",
+  "/version"
+]
+
+/**
+ * A {@link Api.FaultRule} in one string: the fault grammar plus `route=`, `skip=` and `times=`.
+ *
+ * @internal
+ */
+export const parseFaultRule = (text: string): Either.Either<Api.FaultRule, string> => {
+  let route: Api.FaultRule["route"]
+  let skip: number | undefined
+  let times: number | undefined
+  const rest: Array<string> = []
+  for (const raw of text.split(";")) {
+    const directive = raw.trim()
+    const eq = directive.indexOf("=")
+    const key = (eq === -1 ? directive : directive.slice(0, eq)).trim().toLowerCase()
+    const value = eq === -1 ? undefined : directive.slice(eq + 1).trim()
+    if (key === "route") {
+      const paths = (value ?? "").split(",").map((path) => path.trim())
+      if (paths.length === 1 && paths[0] === "*") {
+        route = "*"
+        continue
+      }
+      const unknown = paths.find((path) => !RULE_ROUTES.includes(path as Api.RoutePath))
+      if (unknown !== undefined) {
+        return Either.left(`\`route\` is \`*\` or one or more of ${RULE_ROUTES.join(", ")} (got \`${unknown}\`)`)
+      }
+      route = paths.length === 1 ? paths[0] as Api.RoutePath : paths as Array<Api.RoutePath>
+    } else if (key === "skip" || key === "times") {
+      if (value === undefined || !isCount(value)) return Either.left(`\`${key}\` needs a non-negative integer`)
+      if (key === "skip") skip = Number(value)
+      else times = Number(value)
+    } else {
+      rest.push(directive)
+    }
+  }
+  const fault = parseFault(rest.join(";"))
+  if (Either.isLeft(fault)) return Either.left(fault.left)
+  if (Object.keys(fault.right).length === 0) return Either.left("a fault rule needs at least one fault directive")
+  return Either.right({
+    fault: fault.right,
+    ...(route === undefined ? {} : { route }),
+    ...(skip === undefined ? {} : { skip }),
+    ...(times === undefined ? {} : { times })
+  })
+}

@@ -17,9 +17,11 @@ import * as Http from "node:http"
 import type * as Api from "../../LocalServer.js"
 import { checkAccess } from "./auth.js"
 import { DEFAULT_MAX_REQUEST_BYTES, readBody } from "./body.js"
+import * as Cors from "./cors.js"
 import type { ApiFailure } from "./errors.js"
 import { badRequest, nestedBody } from "./errors.js"
 import * as Faults from "./faults.js"
+import * as Inspect from "./inspect.js"
 import { makePrefixCache, type PrefixCache } from "./prefixCache.js"
 import * as Reply from "./reply.js"
 import { type Route, routes } from "./routes.js"
@@ -34,6 +36,8 @@ interface State {
   readonly cache: PrefixCache
   readonly responsesUsage: "chat" | "native"
   readonly maxRequestBytes: number
+  readonly cors: Cors.Cors | undefined
+  readonly inspector: Inspect.Inspector
 }
 
 const newId = () => randomUUID().replaceAll("-", "")
@@ -66,6 +70,7 @@ const runRoute = (
         return yield* badRequest("Unsupported Media Type: Only 'application/json' is allowed")
       }
       const text = yield* readBody(request, state.maxRequestBytes)
+      state.inspector.recordBody(request, text)
       body = yield* Effect.try({
         try: () => JSON.parse(text) as unknown,
         catch: (error) => badRequest(`Invalid JSON body: ${error instanceof Error ? error.message : String(error)}`)
@@ -97,6 +102,7 @@ const handle = (state: State, route: Route) =>
     } else if (Either.isLeft(delay)) {
       reply = failureReply(delay.left)
     } else {
+      if (fault.reset === true || fault.resetAfterBytes !== undefined) state.inspector.markReset(request)
       if (fault.reset === true) return yield* resetNow(request)
       if (fault.stall === true) return yield* Effect.never
       reply = Faults.replacement(fault) ??
@@ -104,7 +110,10 @@ const handle = (state: State, route: Route) =>
           Effect.catchTag("ApiFailure", (failure) => Effect.succeed(failureReply(failure)))
         ))
     }
-    const withHeaders = Reply.withHeaders(reply, Faults.faultHeaders(fault, () => requestId ?? newId()))
+    const withHeaders = Reply.withHeaders(reply, {
+      ...Faults.faultHeaders(fault, () => requestId ?? newId()),
+      ...state.cors?.headers(request.headers["origin"])
+    })
     return yield* send(request, withHeaders, Faults.chunks(withHeaders, fault), {
       delay: Either.getOrElse(delay, () => Duration.zero),
       stallAfterChunks: fault.stallAfterChunks,
@@ -112,14 +121,26 @@ const handle = (state: State, route: Route) =>
     })
   })
 
-const notFoundOrNotAllowed = (request: HttpServerRequest.HttpServerRequest) => {
+const immediately = { delay: Duration.zero, stallAfterChunks: undefined, resetAfterBytes: undefined }
+
+// Everything the route table does not answer: CORS preflights, the inspection routes, then 404 or 405.
+const notFoundOrNotAllowed = (state: State, request: HttpServerRequest.HttpServerRequest) => {
   const path = new URL(request.url, "http://localhost").pathname
+  if (state.cors !== undefined && request.method === "OPTIONS") {
+    const headers = state.cors.preflight(request.headers["origin"], request.headers["access-control-request-headers"])
+    return send(request, Reply.withHeaders(Reply.text("", 204, undefined), headers), [], immediately)
+  }
+  if (path.startsWith(Inspect.PREFIX)) {
+    const reply = Inspect.route(state.inspector, request.method, path)
+    return send(request, reply, [], immediately)
+  }
   const known = routes.some((route) => route.path === path)
-  return send(request, Reply.json({ detail: known ? "Method Not Allowed" : "Not Found" }, known ? 405 : 404), [], {
-    delay: Duration.zero,
-    stallAfterChunks: undefined,
-    resetAfterBytes: undefined
-  })
+  return send(
+    request,
+    Reply.json({ detail: known ? "Method Not Allowed" : "Not Found" }, known ? 405 : 404),
+    [],
+    immediately
+  )
 }
 
 const internalError = HttpServerResponse.text(JSON.stringify(nestedBody(500, "Internal server error")), {
@@ -136,9 +157,23 @@ const app = (state: State): Effect.Effect<
     (router, route) => HttpRouter.route(route.method)(router, route.path, handle(state, route)),
     HttpRouter.empty
   ).pipe(
-    Effect.catchTag("RouteNotFound", (error) => notFoundOrNotAllowed(error.request)),
-    Effect.catchAllDefect(() => Effect.succeed(internalError))
+    Effect.catchTag("RouteNotFound", (error) => notFoundOrNotAllowed(state, error.request)),
+    Effect.catchAllDefect(() => Effect.succeed(internalError)),
+    withCors(state)
   )
+
+// CORS headers on every reply, whichever branch produced it.
+const withCors = (state: State) =>
+<R>(
+  self: Effect.Effect<HttpServerResponse.HttpServerResponse, never, R>
+): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R | HttpServerRequest.HttpServerRequest> => {
+  const cors = state.cors
+  if (cors === undefined) return self
+  return Effect.flatMap(
+    HttpServerRequest.HttpServerRequest,
+    (request) => Effect.map(self, HttpServerResponse.setHeaders(cors.headers(request.headers["origin"])))
+  )
+}
 
 const formatHost = (host: string) => host.includes(":") ? `[${host}]` : host
 
@@ -159,15 +194,27 @@ export const make = (options: Api.Options = {}): Effect.Effect<Api.Service, Serv
       rules: rules.right,
       cache: makePrefixCache(),
       responsesUsage: options.responsesUsage ?? "chat",
-      maxRequestBytes
+      maxRequestBytes,
+      cors: Cors.make(options.cors),
+      inspector: Inspect.make(options.requestLog)
     }
     const host = options.host ?? "127.0.0.1"
     const nodeServer = Http.createServer()
+    nodeServer.on("request", state.inspector.onRequest) // first, so that it sees each request before the handler
     const server = yield* NodeHttpServer.make(() => nodeServer, { port: options.port ?? 0, host })
     // Runs before the server is closed: stalled and streaming requests must not keep it open.
     yield* Effect.addFinalizer(() => Effect.sync(() => nodeServer.closeAllConnections()))
     yield* server.serve(app(state))
     const port = server.address._tag === "TcpAddress" ? server.address.port : 0
     const root = `http://${formatHost(host)}:${port}`
-    return { baseUrl: `${root}/v1`, root, port, mode: state.mode }
+    const inspector = state.inspector
+    return {
+      baseUrl: `${root}/v1`,
+      root,
+      port,
+      mode: state.mode,
+      requests: Effect.sync(() => inspector.requests()),
+      inFlight: Effect.sync(() => inspector.inFlight()),
+      clearRequests: Effect.sync(() => inspector.clear())
+    }
   })
