@@ -1,9 +1,10 @@
 import type * as FileSystem from "@effect/platform/FileSystem"
-import { type ClientOptions, Settings, type ValidationError } from "@tensormesh-effect/core"
+import { type ClientOptions, type Limits, Settings, type ValidationError } from "@tensormesh-effect/core"
 import { Config, Duration, Effect, Option, Redacted } from "effect"
 import type * as Api from "../../NodeTensormesh.js"
 import type * as TmApi from "../../TmConfig.js"
 import { configError } from "./errors.js"
+import { resolveLimits } from "./limits.js"
 import * as Tm from "./tm.js"
 
 /** @internal */
@@ -52,6 +53,8 @@ export interface Resolved {
   /** An absolute path. */
   readonly caBundle: Setting<string> | undefined
   readonly tmConfig: Api.ConfigDescription["tmConfig"]
+  /** The `limits` option's fields, else the `TENSORMESH_LIMIT_*` variables. */
+  readonly limits: Limits | undefined
 }
 
 /**
@@ -69,6 +72,7 @@ export interface Input {
   readonly idleTimeout?: Duration.DurationInput | undefined
   readonly caBundle?: string | undefined
   readonly readTmConfig?: boolean | TmApi.LoadOptions | undefined
+  readonly limits?: Limits | undefined
 }
 
 /**
@@ -368,6 +372,7 @@ export const resolve = (
       home
     )
     const model = fromTm(tm?.model)
+    const limits = yield* resolveLimits(input.limits)
     return {
       apiKey,
       serverlessBaseUrl: serverlessBaseUrl ?? { value: DEFAULT_SERVERLESS_BASE_URL, source: "default", key: undefined },
@@ -378,7 +383,8 @@ export const resolve = (
       maxRetries,
       idleTimeout,
       caBundle,
-      tmConfig: status
+      tmConfig: status,
+      limits
     } satisfies Resolved
   })
 
@@ -401,5 +407,6 @@ export const clientOptions = (
   headers: options.headers,
   stripThinking: options.stripThinking,
   propagateTraceContext: options.propagateTraceContext,
-  transformClient: options.transformClient
+  transformClient: options.transformClient,
+  limits: resolved.limits
 })
