@@ -24,7 +24,7 @@
  */
 import type { LimitStore, ValidationError } from "@tensormesh-effect/core"
 import { LimitStore as LimitStoreTag } from "@tensormesh-effect/core"
-import { Config, type ConfigError, type Duration, Effect, Layer, Option, type Redacted } from "effect"
+import { Config, type ConfigError, type Duration, Effect, Layer, Option, type Redacted, type Scope } from "effect"
 import * as internal from "./internal/redisLimitStore.js"
 
 /**
@@ -58,7 +58,7 @@ export interface Options {
  */
 export const make: (
   options: Options
-) => Effect.Effect<LimitStore.Service, ValidationError, import("effect").Scope.Scope> = internal.make
+) => Effect.Effect<LimitStore.Service, ValidationError, Scope.Scope> = internal.make
 
 /**
  * @since 0.2.0
