@@ -207,6 +207,20 @@ export interface Service {
   readonly root: string
   readonly port: number
   readonly mode: Mode
+  /**
+   * Requests being served now (from the request line until the response ends or its connection closes), and the
+   * most at once since the server started: what a concurrency limit is checked against.
+   */
+  readonly inFlight: Effect.Effect<InFlight>
+}
+
+/**
+ * @since 0.2.0
+ * @category models
+ */
+export interface InFlight {
+  readonly current: number
+  readonly peak: number
 }
 
 /**

@@ -156,11 +156,22 @@ export const make = (options: Api.Options = {}): Effect.Effect<Api.Service, Serv
     }
     const host = options.host ?? "127.0.0.1"
     const nodeServer = Http.createServer()
+    const inFlight = { current: 0, peak: 0 }
+    nodeServer.on("request", (_request: Http.IncomingMessage, response: Http.ServerResponse) => {
+      inFlight.peak = Math.max(inFlight.peak, ++inFlight.current)
+      response.once("close", () => inFlight.current--)
+    })
     const server = yield* NodeHttpServer.make(() => nodeServer, { port: options.port ?? 0, host })
     // Runs before the server is closed: stalled and streaming requests must not keep it open.
     yield* Effect.addFinalizer(() => Effect.sync(() => nodeServer.closeAllConnections()))
     yield* server.serve(app(state))
     const port = server.address._tag === "TcpAddress" ? server.address.port : 0
     const root = `http://${formatHost(host)}:${port}`
-    return { baseUrl: `${root}/v1`, root, port, mode: state.mode }
+    return {
+      baseUrl: `${root}/v1`,
+      root,
+      port,
+      mode: state.mode,
+      inFlight: Effect.sync(() => ({ current: inFlight.current, peak: inFlight.peak }))
+    }
   })
