@@ -1,4 +1,4 @@
-import { Channel, Effect, Either, FiberRef, ParseResult, Schema, Stream, type Tracer } from "effect"
+import { Channel, Effect, Either, Exit, FiberRef, ParseResult, Schema, Scope, Stream, type Tracer } from "effect"
 import * as Chat from "../ChatCompletion.js"
 import type { CallOptions } from "../ClientOptions.js"
 import * as Completions from "../Completion.js"
@@ -22,6 +22,7 @@ import {
   valuesChannel
 } from "./events.js"
 import { compileDecoder, compileValidator, decoderTransforms } from "./fastSchema.js"
+import { type LimitedCall, limitedCall } from "./limits.js"
 import { requestParseOptions, responseParseOptions } from "./schema.js"
 import type { Settings } from "./settings.js"
 import { type SseEvent, textDecoder } from "./sse.js"
@@ -211,6 +212,37 @@ const traced = <A, E>(
     )
   })
 
+/**
+ * Puts the time a call waited for its limits on its span (`span`, else the current one).
+ */
+const annotateWait = (span: Tracer.Span | undefined, limited: LimitedCall): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const waited = limited.waited()
+    if (waited <= 0) return Effect.void
+    if (span !== undefined) return Effect.sync(() => span.attribute("tensormesh.limits.wait_ms", waited))
+    return Effect.annotateCurrentSpan("tensormesh.limits.wait_ms", waited)
+  })
+
+/** The usage a streamed value carries (a chunk's `usage`, a terminal event's `response.usage`), if any. */
+const usageIn = (value: unknown): unknown => {
+  if (typeof value !== "object" || value === null) return undefined
+  const usage = (value as { usage?: unknown }).usage
+  if (usage !== undefined && usage !== null) return usage
+  const response = (value as { response?: { usage?: unknown } }).response
+  return typeof response === "object" && response !== null && response.usage !== null ? response.usage : undefined
+}
+
+/** A handler that also keeps the last usage its values carried, for the limits' token correction. */
+const watchingUsage = <A>(handler: Handler<A>, seen: { usage: unknown }): Handler<A> => (event, out) => {
+  const before = out.length
+  const signal = handler(event, out)
+  for (let i = before; i < out.length; i++) {
+    const usage = usageIn(out[i])
+    if (usage !== undefined) seen.usage = usage
+  }
+  return signal
+}
+
 const jsonEndpoint = <A, I>(
   settings: Settings,
   defaults: Call,
@@ -233,13 +265,22 @@ const jsonEndpoint = <A, I>(
   const to = target(settings, spec.route, "application/json")
   const lenient = spec.lenient === true
   const verb = spec.route.method === "GET" ? (spec.name === "models" ? "list" : "get") : "create"
-  const send = (request: unknown, options: CallOptions | undefined): Effect.Effect<JsonBody, TensormeshError> =>
+  const sendWith = (call: Call, request: unknown, body: string | undefined, span: Tracer.Span | undefined) => {
+    const limited = limitedCall(settings.limitContext, call.limits, request, body)
+    const sent = sendJson(settings, to, body, call, lenient, limited)
+    return limited === undefined ? sent : Effect.ensuring(sent, annotateWait(span, limited))
+  }
+  const send = (
+    request: unknown,
+    options: CallOptions | undefined,
+    span: Tracer.Span | undefined
+  ): Effect.Effect<JsonBody, TensormeshError> =>
     Effect.suspend(() => {
       const body = encodeFor(settings, spec.route, encode, request)
       if (Either.isLeft(body)) return Effect.fail(body.left)
       return options === undefined
-        ? sendJson(settings, to, body.right, defaults, lenient)
-        : Effect.flatMap(resolveCall(settings, options), (call) => sendJson(settings, to, body.right, call, lenient))
+        ? sendWith(defaults, request, body.right, span)
+        : Effect.flatMap(resolveCall(settings, options), (call) => sendWith(call, request, body.right, span))
     })
   const attributes = { "tensormesh.surface": settings.surface }
   const rawName = `Tensormesh.${spec.name}.withRawResponse.${verb}`
@@ -249,12 +290,12 @@ const jsonEndpoint = <A, I>(
       rawName,
       attributes,
       request,
-      () => Effect.map(send(request, options), (body) => toRaw(body, decodeRaw))
+      (span) => Effect.map(send(request, options, span), (body) => toRaw(body, decodeRaw))
     )
   const createName = `Tensormesh.${spec.name}.${verb}`
   const create = (request: unknown, options?: CallOptions) =>
     traced(settings, createName, attributes, request, (span) =>
-      Effect.flatMap(send(request, options), (body) => {
+      Effect.flatMap(send(request, options, span), (body) => {
         const decoded = decode(body.json, body)
         if (Either.isLeft(decoded)) return Effect.fail(decoded.left)
         const usage = (decoded.right as { usage?: unknown }).usage
@@ -269,10 +310,31 @@ const jsonEndpoint = <A, I>(
 
 type Handler<A> = (event: SseEvent, out: Array<A>) => Signal
 
+const endSpan = (span: Tracer.Span | undefined, exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> =>
+  span === undefined ?
+    Effect.void :
+    Effect.flatMap(
+      FiberRef.get(FiberRef.currentTracerTimingEnabled),
+      (timing) =>
+        Effect.clockWith((clock) =>
+          Effect.sync(() => span.end(timing ? clock.unsafeCurrentTimeNanos() : BigInt(0), exit))
+        )
+    )
+
 /** What a direct stream holds until it ends: its span, and the way to abort its exchange. */
 interface DirectStreamState {
   readonly span: Tracer.Span | undefined
   abort: (() => void) | undefined
+  /** With limits: the call's limits, where its slot is held until the stream ends, and the last usage seen. */
+  limited?: LimitedCall | undefined
+  slots?: Scope.CloseableScope | undefined
+  readonly seen: { usage: unknown }
+}
+
+interface Prepared {
+  readonly body: string
+  readonly call: Call
+  readonly limited: LimitedCall | undefined
 }
 
 const streamEndpoint = <A>(
@@ -293,16 +355,26 @@ const streamEndpoint = <A>(
   const prepare = (
     request: unknown,
     options: CallOptions | undefined
-  ): Effect.Effect<{ readonly body: string; readonly call: Call }, TensormeshError> =>
+  ): Effect.Effect<Prepared, TensormeshError> =>
     Effect.suspend(() => {
       const body = encodeFor(settings, spec.route, encode, request, spec.streamFields(request))
       if (Either.isLeft(body)) return Effect.fail(body.left)
+      const prepared = (call: Call): Prepared => ({
+        body: body.right!,
+        call,
+        limited: limitedCall(settings.limitContext, call.limits, request, body.right)
+      })
       return options === undefined
-        ? Effect.succeed({ body: body.right!, call: defaults })
-        : Effect.map(resolveCall(settings, options), (call) => ({ body: body.right!, call }))
+        ? Effect.succeed(prepared(defaults))
+        : Effect.map(resolveCall(settings, options), prepared)
     })
+  /** Opens the response in the current scope; a slot of the limits is held until that scope closes. */
+  const openPrepared = ({ body, call, limited }: Prepared) =>
+    limited === undefined
+      ? openStream(settings, to, body, call)
+      : Effect.ensuring(openStream(settings, to, body, call, limited), annotateWait(undefined, limited))
   const open = (request: unknown, options: CallOptions | undefined) =>
-    Effect.flatMap(prepare(request, options), ({ body, call }) => openStream(settings, to, body, call))
+    Effect.flatMap(prepare(request, options), openPrepared)
   const streamName = `Tensormesh.${spec.name}.stream`
   /**
    * Over a direct transport the whole stream is one channel: a span (ended with the stream's exit), the request,
@@ -318,32 +390,49 @@ const streamEndpoint = <A>(
     return Stream.fromChannel(Channel.acquireUseRelease(
       Effect.tracerWith((tracer) =>
         isNativeTracer(tracer)
-          ? Effect.succeed<DirectStreamState>({ span: undefined, abort: undefined })
+          ? Effect.succeed<DirectStreamState>({ span: undefined, abort: undefined, seen: { usage: undefined } })
           : Effect.map(
             Effect.makeSpan(streamName, { attributes, captureStackTrace: false }),
-            (span): DirectStreamState => ({ span, abort: undefined })
+            (span): DirectStreamState => ({ span, abort: undefined, seen: { usage: undefined } })
           )
       ),
       (state) =>
         Channel.flatMap(
           Channel.fromEffect(
-            Effect.flatMap(prepare(request, options), ({ body, call }) =>
-              openDirect<string>(settings, to, body, call, state, textDecoder))
+            Effect.flatMap(prepare(request, options), ({ body, call, limited }) => {
+              if (limited === undefined) return openDirect<string>(settings, to, body, call, state, textDecoder)
+              state.limited = limited
+              return Effect.flatMap(Scope.make(), (slots) => {
+                state.slots = slots
+                return openDirect<string>(settings, to, body, call, state, textDecoder, limited, slots)
+              })
+            })
           ),
           (opened) =>
-            valuesChannel(opened.next, spec.handler(), truncatedStream(spec.terminal))
+            valuesChannel(
+              opened.next,
+              state.limited === undefined ? spec.handler() : watchingUsage(spec.handler(), state.seen),
+              truncatedStream(spec.terminal)
+            )
         ),
       (state, exit) =>
         Effect.suspend(() => {
           state.abort?.()
           const span = state.span
-          if (span === undefined) return Effect.void
-          return Effect.flatMap(FiberRef.get(FiberRef.currentTracerTimingEnabled), (timing) =>
-            Effect.clockWith((clock) =>
-              Effect.sync(() =>
-                span.end(timing ? clock.unsafeCurrentTimeNanos() : BigInt(0), exit)
-              )
-            ))
+          const limited = state.limited
+          if (limited !== undefined) {
+            return Effect.zipRight(
+              Effect.zipRight(
+                state.slots === undefined ? Effect.void : Scope.close(state.slots, Exit.void),
+                Effect.zipRight(
+                  limited.used(state.seen.usage),
+                  span === undefined ? Effect.void : annotateWait(span, limited)
+                )
+              ),
+              endSpan(span, exit)
+            )
+          }
+          return endSpan(span, exit)
         })
     ))
   }
@@ -351,10 +440,23 @@ const streamEndpoint = <A>(
     if (settings.direct !== undefined) return directStream(request, options)
     const model = modelOf(request)
     return Stream.unwrapScoped(
-      Effect.map(
-        open(request, options),
-        (opened) => sseValues(opened.body, spec.handler(), truncatedStream(spec.terminal))
-      )
+      Effect.flatMap(prepare(request, options), (prepared) => {
+        const limited = prepared.limited
+        if (limited === undefined) {
+          return Effect.map(
+            openPrepared(prepared),
+            (opened) => sseValues(opened.body, spec.handler(), truncatedStream(spec.terminal))
+          )
+        }
+        const seen = { usage: undefined as unknown }
+        return Effect.zipRight(
+          Effect.addFinalizer(() => limited.used(seen.usage)),
+          Effect.map(
+            openPrepared(prepared),
+            (opened) => sseValues(opened.body, watchingUsage(spec.handler(), seen), truncatedStream(spec.terminal))
+          )
+        )
+      })
     ).pipe(Stream.withSpan(streamName, {
       attributes: {
         "tensormesh.surface": settings.surface,

@@ -4,6 +4,7 @@ import { LimitStore, type LimitStoreError } from "../LimitStore.js"
 import { type TensormeshError, UpstreamError, type ValidationError } from "../TensormeshError.js"
 import { invalidConfig } from "./errors.js"
 import { limitReached } from "./limitStore.js"
+import { sha256Hex } from "./sha256.js"
 
 /**
  * Limits checked and normalised; `undefined` fields are not limited.
@@ -82,26 +83,16 @@ export const mergeLimits = (layer: Limits | undefined, call: Limits | undefined)
   return merged as Limits
 }
 
-const hex = (bytes: ArrayBuffer) => Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("")
-
 /**
  * The part of every limit key that names the client: the surface and a SHA-256 of the API key (its first 128 bits),
- * never the key itself. Platform-neutral (`crypto.subtle`).
+ * never the key itself.
  *
  * @internal
  */
-export const clientKey = (
-  surface: string,
-  apiKey: Redacted.Redacted<string> | undefined
-): Effect.Effect<string> =>
+export const clientKey = (surface: string, apiKey: Redacted.Redacted<string> | undefined): string =>
   apiKey === undefined
-    ? Effect.succeed(`${surface}:anonymous`)
-    : Effect.map(
-      Effect.promise(() =>
-        globalThis.crypto.subtle.digest("SHA-256", new TextEncoder().encode(`tensormesh:${Redacted.value(apiKey)}`))
-      ),
-      (digest) => `${surface}:${hex(digest).slice(0, 32)}`
-    )
+    ? `${surface}:anonymous`
+    : `${surface}:${sha256Hex(`tensormesh:${Redacted.value(apiKey)}`).slice(0, 32)}`
 
 const MAX_MODEL_KEY = 256
 
@@ -165,19 +156,20 @@ export interface LimitContext {
 }
 
 /**
- * The store of the client's layer (the `LimitStore` in context, else a memory store of its own) and its key.
+ * The store of the client's layer (`provided`, the `LimitStore` in the layer's context, else a memory store of its
+ * own) and its key, made once, on first use: a client without limits never hashes its key.
  *
  * @internal
  */
 export const limitContext = (
   surface: string,
-  apiKey: Redacted.Redacted<string> | undefined
-): Effect.Effect<LimitContext> =>
-  Effect.gen(function*() {
-    const provided = yield* Effect.serviceOption(LimitStore)
+  apiKey: Redacted.Redacted<string> | undefined,
+  provided: Option.Option<LimitStore.Service>
+): Effect.Effect<Effect.Effect<LimitContext>> =>
+  Effect.cached(Effect.gen(function*() {
     const store = Option.isSome(provided) ? provided.value : yield* LimitStore.makeMemory
-    return { store, client: yield* clientKey(surface, apiKey), surface }
-  })
+    return { store, client: clientKey(surface, apiKey), surface }
+  }))
 
 /**
  * What one attempt took from the limits: how long it waited, its key and its tokens (to correct).
@@ -323,3 +315,62 @@ export const settle = (
       }
     }
   })
+
+/**
+ * The limits of one call, across its attempts: what the pipeline calls before each attempt, after a failed one,
+ * and when the response reports its usage.
+ *
+ * @internal
+ */
+export interface LimitedCall {
+  /** Takes the limits for one attempt within `budget` milliseconds; the slot is held until the scope closes. */
+  readonly before: (budget: number) => Effect.Effect<number, TensormeshError, Scope.Scope>
+  /** After a failed attempt: a server's 429 or 503 with `Retry-After` pauses every client of the store. */
+  readonly failed: (error: TensormeshError) => Effect.Effect<void>
+  /** Corrects the tokens of the last attempt by the usage the response reported. */
+  readonly used: (usage: unknown) => Effect.Effect<void>
+  /** Milliseconds waited for limits so far. */
+  readonly waited: () => number
+}
+
+/**
+ * The limits of one call, or `undefined` when it has none.
+ *
+ * @internal
+ */
+export const limitedCall = (
+  context: Effect.Effect<LimitContext>,
+  limits: ResolvedLimits | undefined,
+  request: unknown,
+  body: string | undefined
+): LimitedCall | undefined => {
+  if (limits === undefined) return undefined
+  const model = typeof request === "object" && request !== null &&
+      typeof (request as { model?: unknown }).model === "string"
+    ? (request as { model: string }).model
+    : undefined
+  const tokens = limits.tokens === undefined ? 0 : estimateTokens(request, body)
+  let permit: Permit | undefined
+  let resolved: LimitContext | undefined
+  let waited = 0
+  return {
+    before: (budget) =>
+      Effect.flatMap(context, (ctx) => {
+        resolved = ctx
+        return Effect.map(acquire(ctx, limits, model, tokens, budget), (taken) => {
+          permit = taken
+          waited += taken.waited
+          return taken.waited
+        })
+      }),
+    failed: (error) =>
+      resolved === undefined || permit === undefined ? Effect.void : settle(resolved, limits, permit, { error }),
+    used: (usage) => {
+      if (resolved === undefined || permit === undefined) return Effect.void
+      const last = permit
+      permit = { ...last, tokens: 0 } // corrected once
+      return settle(resolved, limits, last, { usage })
+    },
+    waited: () => waited
+  }
+}

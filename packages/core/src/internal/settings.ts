@@ -1,10 +1,12 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import { Duration, Effect, Redacted } from "effect"
-import type { ClientOptions, OnDemandOptions } from "../ClientOptions.js"
+import type { ClientOptions, Limits, OnDemandOptions } from "../ClientOptions.js"
+import { LimitStore } from "../LimitStore.js"
 import { baseUrlProblem, DEFAULT_SERVERLESS_BASE_URL, defaults, isUserId, splitBaseUrl } from "../Settings.js"
 import type { ValidationError } from "../TensormeshError.js"
 import { type DirectTransport, directTransportOf } from "./direct.js"
 import { invalidConfig } from "./errors.js"
+import { type LimitContext, limitContext, type ResolvedLimits, resolveLimits } from "./limits.js"
 
 /** @internal */
 export type Surface = "serverless" | "on-demand"
@@ -34,6 +36,11 @@ export interface Settings {
    * `transformClient` that wraps it, no trace propagation, which only `HttpClient` does).
    */
   readonly direct: DirectTransport | undefined
+  /** The layer's `limits` as given (a call's fields go over them) and checked. */
+  readonly limits: Limits | undefined
+  readonly resolvedLimits: ResolvedLimits | undefined
+  /** The store and key of the limits, made on first use. */
+  readonly limitContext: Effect.Effect<LimitContext>
 }
 
 /**
@@ -122,6 +129,8 @@ export const resolveSettings = (
       ? options.apiKey
       : undefined
     const base = options.transformClient ? options.transformClient(httpClient) : httpClient
+    const resolvedLimits = yield* resolveLimits(options.limits)
+    const limits = yield* limitContext(surface, apiKey, yield* Effect.serviceOption(LimitStore))
     return {
       surface,
       apiBase,
@@ -135,7 +144,10 @@ export const resolveSettings = (
       headers: options.headers ?? {},
       stripThinking: options.stripThinking ?? true,
       httpClient: options.propagateTraceContext === true ? base : base.pipe(withoutPropagation),
-      direct: options.propagateTraceContext === true ? undefined : directTransportOf(base)
+      direct: options.propagateTraceContext === true ? undefined : directTransportOf(base),
+      limits: options.limits,
+      resolvedLimits,
+      limitContext: limits
     } satisfies Settings
   })
 

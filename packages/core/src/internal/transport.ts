@@ -4,12 +4,13 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { Chunk, Clock, Duration, Effect, Option, Random, Redacted, Stream } from "effect"
+import { Chunk, Clock, Duration, Effect, ExecutionStrategy, Exit, Option, Random, Redacted, Stream } from "effect"
 import * as Scope from "effect/Scope"
 import type { CallOptions } from "../ClientOptions.js"
 import { AuthError, type TensormeshError, UpstreamError } from "../TensormeshError.js"
 import type { DirectExchange, DirectHandler, DirectRequest, DirectTransport } from "./direct.js"
 import { fromRequestError, fromStatus, fromTransportCause, invalidResponse } from "./errors.js"
+import { type LimitedCall, mergeLimits, type ResolvedLimits, resolveLimits } from "./limits.js"
 import { resolveTimings, type Settings } from "./settings.js"
 import { USER_AGENT } from "./version.js"
 
@@ -38,6 +39,7 @@ export interface Call {
   readonly maxRetries: number
   readonly idleTimeout: Duration.Duration
   readonly headers: Readonly<Record<string, string>> | undefined
+  readonly limits: ResolvedLimits | undefined
 }
 
 /** @internal */
@@ -45,16 +47,23 @@ export const resolveCall = (
   settings: Settings,
   options: CallOptions | undefined
 ): Effect.Effect<Call, TensormeshError> =>
-  options === undefined ? Effect.succeed(layerCall(settings)) : Effect.map(resolveTimings(options), (t) => {
-    const timeout = t.timeout ?? settings.timeout
-    return {
-      timeout: Duration.toMillis(timeout),
-      totalTimeout: Duration.toMillis(t.totalTimeout ?? (t.timeout ? timeout : settings.totalTimeout ?? timeout)),
-      maxRetries: t.maxRetries ?? settings.maxRetries,
-      idleTimeout: t.idleTimeout ?? settings.idleTimeout,
-      headers: options.headers
+  options === undefined ? Effect.succeed(layerCall(settings)) : Effect.zipWith(
+    resolveTimings(options),
+    options.limits === undefined
+      ? Effect.succeed(settings.resolvedLimits)
+      : resolveLimits(mergeLimits(settings.limits, options.limits)),
+    (t, limits) => {
+      const timeout = t.timeout ?? settings.timeout
+      return {
+        timeout: Duration.toMillis(timeout),
+        totalTimeout: Duration.toMillis(t.totalTimeout ?? (t.timeout ? timeout : settings.totalTimeout ?? timeout)),
+        maxRetries: t.maxRetries ?? settings.maxRetries,
+        idleTimeout: t.idleTimeout ?? settings.idleTimeout,
+        headers: options.headers,
+        limits
+      }
     }
-  })
+  )
 
 /**
  * The call of the layer's own settings (no per-call options), computed once per settings.
@@ -68,7 +77,8 @@ export const layerCall = (settings: Settings): Call => {
     totalTimeout: settings.totalTimeout === undefined ? timeout : Duration.toMillis(settings.totalTimeout),
     maxRetries: settings.maxRetries,
     idleTimeout: settings.idleTimeout,
-    headers: undefined
+    headers: undefined,
+    limits: settings.resolvedLimits
   }
 }
 
@@ -358,20 +368,58 @@ const mayRetry = (method: Route["method"], error: TensormeshError): error is Ups
 export const backoff = (retry: number): Effect.Effect<number> =>
   Effect.map(Random.next, (r) => Math.min(500 * 2 ** retry, 8000) * (1 - 0.25 * r))
 
+/** A failure of the limits before an attempt: never retried here. */
+class LimitFailure {
+  constructor(readonly error: TensormeshError) {}
+}
+
 /**
- * Runs `attempt` (given its time limit) with retries and a total budget: the retry policy of every request.
+ * One attempt under the call's limits, taken first (within the time left); the slot is held in a scope of the
+ * attempt, closed when it fails, or (for a stream, `hold` given) kept open until `hold` closes.
+ */
+const limitedAttempt = <A>(
+  limited: LimitedCall,
+  hold: Scope.Scope | undefined,
+  remaining: number,
+  call: Call,
+  attempt: (millis: number) => Effect.Effect<A, TensormeshError>
+): Effect.Effect<A, TensormeshError | LimitFailure> =>
+  Effect.flatMap(hold === undefined ? Scope.make() : Scope.fork(hold, ExecutionStrategy.sequential), (scope) => {
+    const run: Effect.Effect<A, TensormeshError | LimitFailure> = Effect.flatMap(
+      Effect.mapError(Scope.extend(limited.before(remaining), scope), (error) => new LimitFailure(error)),
+      (waited): Effect.Effect<A, TensormeshError | LimitFailure> => {
+        const left = remaining - waited
+        if (left <= 0) return Effect.fail(new LimitFailure(totalTimeoutError(call.totalTimeout)))
+        return Effect.tapError(attempt(Math.min(call.timeout, left)), limited.failed)
+      }
+    )
+    return Effect.onExit(
+      run,
+      (exit) => hold === undefined || Exit.isFailure(exit) ? Scope.close(scope, exit) : Effect.void
+    )
+  })
+
+/**
+ * Runs `attempt` (given its time limit) with retries and a total budget: the retry policy of every request; with
+ * `limited`, the call's limits are taken before each attempt (their wait counts against the budget).
  */
 const withRetries = <A>(
   method: Route["method"],
   call: Call,
-  attempt: (millis: number, clock: Clock.Clock) => Effect.Effect<A, TensormeshError>
+  attempt: (millis: number, clock: Clock.Clock) => Effect.Effect<A, TensormeshError>,
+  limited?: LimitedCall | undefined,
+  hold?: Scope.Scope | undefined
 ): Effect.Effect<A, TensormeshError> =>
   Effect.clockWith((clock) => {
     const start = clock.unsafeCurrentTimeMillis()
     const loop = (retry: number): Effect.Effect<A, TensormeshError> => {
       const remaining = call.totalTimeout - (clock.unsafeCurrentTimeMillis() - start)
       if (remaining <= 0) return attemptTimeoutTotal(call.totalTimeout)
-      return Effect.catchAll(attempt(Math.min(call.timeout, remaining), clock), (error) => {
+      const run: Effect.Effect<A, TensormeshError | LimitFailure> = limited === undefined
+        ? attempt(Math.min(call.timeout, remaining), clock)
+        : limitedAttempt(limited, hold, remaining, call, (millis) => attempt(millis, clock))
+      return Effect.catchAll(run, (error) => {
+        if (error instanceof LimitFailure) return Effect.fail(error.error)
         if (retry >= call.maxRetries || !mayRetry(method, error)) return Effect.fail(error)
         return Effect.flatMap(backoff(retry), (wait) => {
           const delay = Math.max(wait, error.retryAfter === undefined ? 0 : Duration.toMillis(error.retryAfter))
@@ -383,8 +431,10 @@ const withRetries = <A>(
     return loop(0)
   })
 
-const attemptTimeoutTotal = (millis: number) =>
-  Effect.fail(new UpstreamError({ reason: "Timeout", retryable: true, detail: `total budget of ${millis} ms spent` }))
+const totalTimeoutError = (millis: number) =>
+  new UpstreamError({ reason: "Timeout", retryable: true, detail: `total budget of ${millis} ms spent` })
+
+const attemptTimeoutTotal = (millis: number) => Effect.fail(totalTimeoutError(millis))
 
 /**
  * A 2xx body read as JSON. A body that is not JSON is an `InvalidResponse` (or, `lenient`, no JSON); an empty body
@@ -462,25 +512,28 @@ export const sendJson = (
   target: Target,
   body: string | undefined,
   call: Call,
-  lenient = false
+  lenient = false,
+  limited?: LimitedCall | undefined
 ): Effect.Effect<JsonBody, TensormeshError> => {
   const direct = settings.direct
-  if (direct !== undefined) {
-    const request = directRequest(target, body, call)
-    return withRetries(
+  const sent = direct !== undefined
+    ? withRetries(
       target.route.method,
       call,
-      (millis, clock) => directJsonAttempt(direct, request, millis, clock, lenient)
+      (millis, clock) => directJsonAttempt(direct, directRequest(target, body, call), millis, clock, lenient),
+      limited
     )
-  }
-  const request = buildRequest(target, body, call)
-  const client = settings.httpClient
-  return withRetries(
-    target.route.method,
-    call,
-    (millis) => attempt(client, request, millis, (r) => readJson(r, lenient))
-  )
+    : withRetries(
+      target.route.method,
+      call,
+      (millis) => attempt(settings.httpClient, buildRequest(target, body, call), millis, (r) => readJson(r, lenient)),
+      limited
+    )
+  return limited === undefined ? sent : Effect.tap(sent, (response) => limited.used(usageOf(response.json)))
 }
+
+const usageOf = (json: unknown): unknown =>
+  typeof json === "object" && json !== null ? (json as { usage?: unknown }).usage : undefined
 
 // ---------------------------------------------------------------------------------------------------------------
 // streams
@@ -729,14 +782,18 @@ export const openDirect = <A extends Uint8Array | string>(
   body: string,
   call: Call,
   holder: Abortable,
-  decoder: (() => TextDecoder) | undefined
+  decoder: (() => TextDecoder) | undefined,
+  limited?: LimitedCall | undefined,
+  hold?: Scope.Scope | undefined
 ): Effect.Effect<DirectOpened<A>, TensormeshError> => {
   const direct = settings.direct!
   const request = directRequest(target, body, call)
   return withRetries(
     target.route.method,
     call,
-    (millis, clock) => directOpen<A>(direct, request, millis, clock, call.idleTimeout, holder, decoder)
+    (millis, clock) => directOpen<A>(direct, request, millis, clock, call.idleTimeout, holder, decoder),
+    limited,
+    hold
   )
 }
 
@@ -760,23 +817,27 @@ export const openStream = (
   settings: Settings,
   target: Target,
   body: string,
-  call: Call
+  call: Call,
+  limited?: LimitedCall | undefined
 ): Effect.Effect<OpenedStream, TensormeshError, Scope.Scope> => {
   if (settings.direct !== undefined) {
     return Effect.flatMap(Effect.scope, (scope) => {
       const holder: Abortable = { abort: undefined }
       return Effect.zipRight(
         Scope.addFinalizer(scope, Effect.sync(() => holder.abort?.())),
-        Effect.map(openDirect<Uint8Array>(settings, target, body, call, holder, undefined), (opened): OpenedStream => ({
-          status: opened.status,
-          headers: opened.headers,
-          body: Stream.repeatEffectChunkOption(
-            Effect.flatMap(
-              Effect.mapError(opened.next, Option.some),
-              (reads) => reads === undefined ? Effect.fail(Option.none()) : Effect.succeed(reads)
+        Effect.map(
+          openDirect<Uint8Array>(settings, target, body, call, holder, undefined, limited, scope),
+          (opened): OpenedStream => ({
+            status: opened.status,
+            headers: opened.headers,
+            body: Stream.repeatEffectChunkOption(
+              Effect.flatMap(
+                Effect.mapError(opened.next, Option.some),
+                (reads) => reads === undefined ? Effect.fail(Option.none()) : Effect.succeed(reads)
+              )
             )
-          )
-        }))
+          })
+        )
       )
     })
   }
@@ -792,7 +853,9 @@ export const openStream = (
             status: response.status,
             headers: response.headers,
             body: genericBody(response, call.idleTimeout)
-          }))
+          })),
+      limited,
+      scope
     )
   })
 }
