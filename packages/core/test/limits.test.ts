@@ -4,6 +4,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Exit, Fiber, Layer, Metric, MetricState, Option, Redacted, Stream, TestClock } from "effect"
 import {
+  type CallOptions,
   type ClientOptions,
   LimitStore,
   Serverless,
@@ -129,7 +130,7 @@ describe("limits: requests and tokens", () => {
   it.effect("per call: fields replace the layer's; a layer without limits can limit one call", () =>
     Effect.gen(function*() {
       const { mock, use } = client(ok)
-      const once = { limits: { requests: { limit: 1, window: "1 minute" }, onExceeded: "fail" as const } }
+      const once: CallOptions = { limits: { requests: { limit: 1, window: "1 minute" }, onExceeded: "fail" } }
       const exit = yield* use((tm) => Effect.zipRight(chat(tm, once), Effect.exit(chat(tm, once))))
       assert.strictEqual(upstream(exit).reason, "RateLimited")
       assert.strictEqual(mock.seen.length, 1)
