@@ -6,6 +6,7 @@ import { Duration, Effect, Exit, Fiber, Layer, Metric, MetricState, Option, Reda
 import {
   type CallOptions,
   type ClientOptions,
+  type Limits,
   LimitStore,
   Serverless,
   ServerlessLayer,
@@ -308,7 +309,7 @@ describe("limits: shared backoff, keys, observability", () => {
         }))
       )
       const mock = mockTransport(ok)
-      const limits = { requests: { limit: 1, window: "1 minute" }, onExceeded: "fail" as const }
+      const limits: Limits = { requests: { limit: 1, window: "1 minute" }, onExceeded: "fail" }
       const one = ServerlessLayer({ apiKey: key, limits })
       const other = ServerlessLayer({ apiKey: Redacted.make("another-key"), limits })
       const both = Layer.mergeAll(
