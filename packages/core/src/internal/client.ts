@@ -310,6 +310,15 @@ const jsonEndpoint = <A, I>(
 
 type Handler<A> = (event: SseEvent, out: Array<A>) => Signal
 
+/** Reads what is left of a body after its terminal event (normally nothing but its end), for a second at most. */
+const drainBody = (next: Effect.Effect<unknown, TensormeshError>): Effect.Effect<void> => {
+  const loop: Effect.Effect<void, TensormeshError> = Effect.flatMap(
+    next,
+    (reads) => reads === undefined ? Effect.void : loop
+  )
+  return Effect.ignore(Effect.timeout(loop, "1 second"))
+}
+
 const endSpan = (span: Tracer.Span | undefined, exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> =>
   span === undefined ?
     Effect.void :
@@ -409,11 +418,13 @@ const streamEndpoint = <A>(
             })
           ),
           (opened) =>
-            valuesChannel(
-              opened.next,
-              state.limited === undefined ? spec.handler() : watchingUsage(spec.handler(), state.seen),
-              truncatedStream(spec.terminal)
-            )
+            state.limited === undefined
+              ? valuesChannel(opened.next, spec.handler(), truncatedStream(spec.terminal))
+              : Channel.zipLeft(
+                valuesChannel(opened.next, watchingUsage(spec.handler(), state.seen), truncatedStream(spec.terminal)),
+                // the slot is freed when the server is done with the response, not at its terminal event
+                Channel.fromEffect(drainBody(opened.next))
+              )
         ),
       (state, exit) =>
         Effect.suspend(() => {
