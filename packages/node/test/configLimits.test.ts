@@ -1,8 +1,11 @@
 // TENSORMESH_LIMIT_* in the Node loader: each field of the `limits` option, else its variable; bad values name the
 // variable and never echo the value.
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Effect } from "effect"
+import { Serverless, type UpstreamError } from "@tensormesh-effect/core"
+import { ConfigProvider, Effect, Exit, Fiber, Layer, Redacted, Stream } from "effect"
 import { resolveLimits } from "../src/internal/config/limits.js"
+import * as LocalServer from "../src/LocalServer.js"
+import * as NodeTensormesh from "../src/NodeTensormesh.js"
 
 const withEnv = (env: Record<string, string>) =>
   Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
@@ -58,5 +61,29 @@ describe("TENSORMESH_LIMIT_*", () => {
         assert.include(error.message, expected)
         assert.notInclude(error.message, "SECRET")
       }
+    }))
+})
+
+describe("the Node layers apply them", () => {
+  it.scopedLive("TENSORMESH_LIMIT_CONCURRENCY=1 with ON_EXCEEDED=fail: a second call while a stream runs fails", () =>
+    Effect.gen(function*() {
+      const server = yield* LocalServer.make({ tokenDelay: "30 millis" })
+      const layer = NodeTensormesh.serverless({ baseUrl: server.baseUrl, apiKey: Redacted.make("k") }).pipe(
+        Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(
+          new Map([["TENSORMESH_LIMIT_CONCURRENCY", "1"], ["TENSORMESH_LIMIT_ON_EXCEEDED", "fail"]])
+        )))
+      )
+      const request = { model: "tensormesh/echo", messages: [{ role: "user" as const, content: "one two three" }] }
+      yield* Effect.gen(function*() {
+        const tm = yield* Serverless
+        const stream = yield* Effect.fork(Stream.runDrain(tm.chat.completions.stream(request)))
+        yield* Effect.sleep("60 millis")
+        const busy = yield* Effect.exit(tm.chat.completions.create(request))
+        assert.isTrue(Exit.isFailure(busy))
+        const error = Exit.isFailure(busy) ? (busy.cause as { error?: UpstreamError }).error : undefined
+        assert.strictEqual(error?.reason, "RateLimited")
+        yield* Fiber.join(stream)
+        yield* tm.chat.completions.create(request) // the slot is free again
+      }).pipe(Effect.provide(layer))
     }))
 })
