@@ -65,8 +65,13 @@ export const make = (backend: Backend): Service => {
       }
       return limiter.consume({ ...base, onExceeded: "delay" }).pipe(
         Effect.mapError(fromRateLimiter),
-        Effect.flatMap(({ delay }) => {
-          if (Duration.isZero(delay)) return Effect.succeed(Duration.zero)
+        Effect.flatMap((result) => {
+          // whole milliseconds (the clock's resolution): under one is none (the counters' arithmetic leaves tiny
+          // remainders), and float noise above a whole number does not add one
+          const raw = Duration.toMillis(result.delay)
+          if (raw < 1) return Effect.succeed(Duration.zero)
+          const millis = Math.ceil(raw - 1e-6)
+          const delay = Duration.millis(millis)
           if (budget.maxWait !== undefined && Duration.greaterThan(delay, budget.maxWait)) {
             return Effect.zipRight(
               giveBack(budget.key, budget.limit, budget.window, cost),

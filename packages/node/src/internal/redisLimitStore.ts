@@ -102,6 +102,39 @@ export const resolve = (options: Options): Effect.Effect<Resolved, ValidationErr
     }
   })
 
+const gcd = (a: number, b: number): number => b === 0 ? a : gcd(b, a % b)
+
+/**
+ * `RateLimiter`'s Redis script sets expiries of `tokens × window / limit` milliseconds, which Redis wants whole; a
+ * budget of more than one unit per millisecond (100,000 tokens a minute) would fail. Such a budget is counted in
+ * units of `q` tokens (each cost rounded up to whole units, each give-back down): `q` is the smallest unit whose
+ * time is a whole number of milliseconds when that unit is at most 1/1000 of the budget, else the unit whose time
+ * rounds to 100 ms or more (the rate then errs by under 0.5%). A budget whose time per token is whole is as given.
+ *
+ * @internal
+ */
+export const wholeMillis = (rateLimiter: RateLimiter.RateLimiter): RateLimiter.RateLimiter => ({
+  [RateLimiter.TypeId]: RateLimiter.TypeId,
+  consume: (options) => {
+    const windowMillis = Math.round(Duration.toMillis(Duration.decode(options.window)))
+    const perToken = windowMillis / options.limit
+    if (Number.isInteger(perToken) && perToken >= 1) return rateLimiter.consume(options)
+    const exact = options.limit / gcd(windowMillis, options.limit)
+    const q = exact <= Math.max(1, Math.floor(options.limit / 1000))
+      ? exact
+      : Math.max(1, Math.ceil((100 * options.limit) / windowMillis))
+    const limit = Math.max(1, Math.floor(options.limit / q))
+    const millisPerUnit = Math.max(1, Math.round((q * windowMillis) / options.limit))
+    const tokens = options.tokens ?? 1
+    return rateLimiter.consume({
+      ...options,
+      limit,
+      window: Duration.millis(millisPerUnit * limit),
+      tokens: tokens >= 0 ? Math.ceil(tokens / q) : -Math.floor(-tokens / q)
+    })
+  }
+})
+
 /**
  * The store in a scope: two connections (the rate limiter's own, and one for slots and pauses), closed with it.
  *
@@ -111,10 +144,13 @@ export const make = (options: Options): Effect.Effect<LimitStore.Service, Valida
   Effect.gen(function*() {
     const settings = yield* resolve(options)
     const { leaseTtl, pollInterval, prefix } = settings
-    const rateLimiter = yield* Effect.provide(
-      RateLimiter.make,
-      // its own connection: closed in a scope whose failures (Redis away at shutdown) are not the caller's
-      yield* isolated(RateLimiterRedis.layerStore({ ...settings.connection, prefix: `${prefix}window:` }))
+    const rateLimiter = yield* Effect.map(
+      Effect.provide(
+        RateLimiter.make,
+        // its own connection: closed in a scope whose failures (Redis away at shutdown) are not the caller's
+        yield* isolated(RateLimiterRedis.layerStore({ ...settings.connection, prefix: `${prefix}window:` }))
+      ),
+      wholeMillis
     )
     const client = yield* Effect.acquireRelease(
       Effect.sync(() => {
