@@ -6,7 +6,8 @@
  */
 import { Schema } from "effect"
 import { samplingFields } from "./internal/sampling.js"
-import { JsonObject, NonNegativeInt, nullish, PositiveInt, UnknownRecord } from "./internal/schema.js"
+import { JsonObject, NonNegativeInt, nullish, PositiveInt, UnknownRecord, WireEncodingId } from "./internal/schema.js"
+import { chatRequestWire } from "./internal/wire.js"
 import { Usage } from "./Usage.js"
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -14,8 +15,9 @@ import { Usage } from "./Usage.js"
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
- * A part of a message's content (`{ type: "text", text }`, `{ type: "image_url", image_url }`, …); parts other
- * than text are passed through as given.
+ * A part of a message's content, as vLLM accepts them: `{ type: "text", text }`, `{ type: "image_url", image_url }`,
+ * `{ type: "input_audio", input_audio }`, `{ type: "video_url", video_url }`, `{ type: "file", file }`,
+ * `{ type: "refusal", refusal }`, …; parts are sent as given.
  *
  * @since 0.1.0
  * @category schemas
@@ -23,6 +25,16 @@ import { Usage } from "./Usage.js"
 export const ContentPart = Schema.Struct({ type: Schema.String }, UnknownRecord)
 
 /**
+ * A message's content: a string or a list of parts.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const MessageContent = Schema.Union(Schema.String, Schema.Array(ContentPart))
+
+/**
+ * A tool call of an assistant message.
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -43,25 +55,167 @@ export const ToolCall = Schema.Struct({
 export interface ToolCall extends Schema.Schema.Type<typeof ToolCall> {}
 
 /**
- * A message of the conversation.
+ * A tool call sent back in an assistant message: a returned `ToolCall`, with any key the decoder kept (only `id`,
+ * `type` and `function.{name, arguments}` are sent).
  *
  * @since 0.1.0
  * @category schemas
  */
-export const ChatMessageParam = Schema.Struct({
-  role: Schema.Literal("system", "developer", "user", "assistant", "tool"),
-  content: Schema.optional(Schema.NullOr(Schema.Union(Schema.String, Schema.Array(ContentPart)))),
-  name: Schema.optional(Schema.String),
-  tool_calls: Schema.optional(Schema.Array(ToolCall)),
-  tool_call_id: Schema.optional(Schema.String),
-  reasoning: Schema.optional(Schema.NullOr(Schema.String))
+export const ToolCallParam: Schema.Schema<ToolCall> = Schema.Struct({
+  id: Schema.String,
+  type: Schema.Literal("function"),
+  function: Schema.Struct({ name: Schema.String, arguments: Schema.String }, UnknownRecord)
+}, UnknownRecord) as unknown as Schema.Schema<ToolCall>
+
+/**
+ * A system message.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ChatSystemMessageParam = Schema.Struct({
+  role: Schema.Literal("system"),
+  content: MessageContent,
+  name: Schema.optional(Schema.String)
 })
 
 /**
  * @since 0.1.0
  * @category models
  */
-export interface ChatMessageParam extends Schema.Schema.Type<typeof ChatMessageParam> {}
+export interface ChatSystemMessageParam extends Schema.Schema.Type<typeof ChatSystemMessageParam> {}
+
+/**
+ * A developer message (the newer name of a system message).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ChatDeveloperMessageParam = Schema.Struct({
+  role: Schema.Literal("developer"),
+  content: MessageContent,
+  name: Schema.optional(Schema.String)
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ChatDeveloperMessageParam extends Schema.Schema.Type<typeof ChatDeveloperMessageParam> {}
+
+/**
+ * A user message: text, or parts (text, images, audio, …).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ChatUserMessageParam = Schema.Struct({
+  role: Schema.Literal("user"),
+  content: MessageContent,
+  name: Schema.optional(Schema.String)
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ChatUserMessageParam extends Schema.Schema.Type<typeof ChatUserMessageParam> {}
+
+/**
+ * A tool's result, answering the assistant's tool call `tool_call_id`: text, or text parts.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ChatToolMessageParam = Schema.Struct({
+  role: Schema.Literal("tool"),
+  content: MessageContent,
+  tool_call_id: Schema.String,
+  name: Schema.optional(Schema.String)
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ChatToolMessageParam extends Schema.Schema.Type<typeof ChatToolMessageParam> {}
+
+const assistantFields = {
+  role: Schema.Literal("assistant"),
+  content: Schema.optional(Schema.NullOr(MessageContent)),
+  name: nullish(Schema.String),
+  tool_calls: nullish(Schema.Array(ToolCallParam)),
+  refusal: nullish(Schema.String),
+  reasoning: nullish(Schema.String),
+  reasoning_content: nullish(Schema.String),
+  function_call: nullish(Schema.Struct({ name: Schema.String, arguments: Schema.String }, UnknownRecord)),
+  audio: nullish(Schema.Struct({ id: Schema.String }, UnknownRecord)),
+  annotations: nullish(Schema.Array(Schema.Unknown))
+}
+
+/**
+ * An assistant message: one written by hand, or a message exactly as the API returned it (`create`'s
+ * `choices[i].message`, `ChatStream.accumulate`'s), with its null fields and the keys the decoder kept. What is
+ * sent on the wire, per field (what vLLM and the OpenAI API accept):
+ *
+ * - `role`, `name`: sent (a null `name` is not).
+ * - `content`: a string or parts, sent; `null` (a tool-call-only or refusal-only turn) is not sent, which both
+ *   servers read as no content.
+ * - `tool_calls`: sent when non-empty, each call as `{ id, type, function: { name, arguments } }` (other keys
+ *   dropped); `[]` and `null` are not sent (the OpenAI API rejects an empty list, and chat templates that test
+ *   `"tool_calls" in message` treat `[]` as a call).
+ * - `reasoning` / `reasoning_content`: sent as `reasoning` (`reasoning ?? reasoning_content`), the name vLLM reads
+ *   (it renames `reasoning_content` to `reasoning` and hands both names to the chat template), so a model with
+ *   interleaved thinking sees its earlier reasoning; `reasoning_content` itself is never sent.
+ * - `refusal`: sent when a string (both servers accept it on an assistant message); `null` is not.
+ * - `function_call` (deprecated): sent as `{ name, arguments }` when set; `null` is not.
+ * - `audio`: sent as `{ id }` when set (the OpenAI API refers to earlier audio by id; `data`, `transcript` and
+ *   `expires_at` are output-only); `null` is not.
+ * - `annotations`: output-only (citations), never sent.
+ * - any other key (kept by the decoder from a response): output-only, never sent.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ChatAssistantMessageParam: Schema.Schema<ChatAssistantMessageParam> = Schema.Struct(
+  assistantFields,
+  UnknownRecord
+) as unknown as Schema.Schema<ChatAssistantMessageParam>
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ChatAssistantMessageParam extends Schema.Struct.Type<typeof assistantFields> {}
+
+/**
+ * A message of the conversation, told apart by `role`. A message returned by the API (`ChatCompletionMessage`) is
+ * a valid assistant message as it is (see `ChatAssistantMessageParam` for what is sent); its `role` must then be
+ * `"assistant"`, as servers send it (vLLM answers with another role only when started with `--response-role` or
+ * called with `add_generation_prompt: false`). The other roles are strict: an unknown key is a `ValidationError`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ChatMessageParam: Schema.Schema<ChatMessageParam> = Schema.Union(
+  ChatSystemMessageParam,
+  ChatDeveloperMessageParam,
+  ChatUserMessageParam,
+  ChatAssistantMessageParam,
+  ChatToolMessageParam
+) as unknown as Schema.Schema<ChatMessageParam>
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type ChatMessageParam =
+  | ChatSystemMessageParam
+  | ChatDeveloperMessageParam
+  | ChatUserMessageParam
+  | ChatAssistantMessageParam
+  | ChatToolMessageParam
+  | ChatCompletionMessage
 
 /**
  * A function the model may call. Tensormesh rejects a missing or empty `description`, so it is required here.
@@ -111,7 +265,8 @@ export const ResponseFormat = Schema.Struct({
 })
 
 /**
- * The body of `chat.completions.create` and `chat.completions.stream` (`stream` is set by the method).
+ * The body of `chat.completions.create` and `chat.completions.stream` (`stream` is set by the method). Messages
+ * are sent as their schemas document: an assistant message without its null and output-only fields.
  *
  * @since 0.1.0
  * @category schemas
@@ -129,7 +284,7 @@ export const ChatCompletionCreateParams = Schema.Struct({
   ),
   logprobs: Schema.optional(Schema.NullOr(Schema.Boolean)),
   top_logprobs: Schema.optional(Schema.NullOr(NonNegativeInt.pipe(Schema.lessThanOrEqualTo(20))))
-})
+}).annotations({ [WireEncodingId]: chatRequestWire })
 
 /**
  * @since 0.1.0
@@ -248,6 +403,7 @@ export const ChatCompletionDelta = Schema.Struct({
   content: nullish(Schema.String),
   reasoning: nullish(Schema.String),
   reasoning_content: nullish(Schema.String),
+  refusal: nullish(Schema.String),
   tool_calls: nullish(Schema.Array(ToolCallDelta))
 })
 

@@ -51,9 +51,12 @@ export const reasoningDeltas = <E, R>(self: Stream.Stream<ChatCompletionChunk, E
   pieces(self, "reasoning")
 
 /**
- * Folds the stream into the `ChatCompletion` a non-streaming call returns: content and reasoning (leaked
- * `<think>` blocks moved out of content), tool calls merged by index with their arguments concatenated, finish
- * reasons, usage (also from the usage-only final chunk), and `n > 1` choices kept apart.
+ * Folds the stream into the `ChatCompletion` a non-streaming call returns, field by field: content, reasoning
+ * (leaked `<think>` blocks moved out of content) and refusal concatenated, `content: null` for a turn that produced
+ * only tool calls, a refusal or reasoning, tool calls merged by index with their arguments concatenated,
+ * `logprobs` (the `content` and `refusal` token lists concatenated; `null` when no chunk carried any), `token_ids`
+ * when streamed, finish and stop reasons, usage (also from the usage-only final chunk), and `n > 1` choices kept
+ * apart. The result is a valid assistant message to send back (`messages.push(final.choices[0].message)`).
  *
  * @since 0.1.0
  * @category combinators

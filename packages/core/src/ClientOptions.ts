@@ -22,8 +22,18 @@ export interface CallOptions {
   readonly totalTimeout?: Duration.DurationInput | undefined
   /** Retries of transient failures (GETs), or of provably unprocessed POSTs (429, 503, connection refused). Default 2. */
   readonly maxRetries?: number | undefined
-  /** Longest silence between stream reads before the stream fails with `IdleTimeout`. Default 5 minutes. */
+  /**
+   * Longest wait for the next stream event before the stream fails with `IdleTimeout`, counted from the headers
+   * and then from the last event. An event is a dispatched SSE event (a blank line after `data:`/`event:` lines,
+   * known or unknown); comments such as `: ping` keep-alives and bytes that complete no event do not count, so a
+   * server that only sends keep-alives still times out. Default 5 minutes.
+   */
   readonly idleTimeout?: Duration.DurationInput | undefined
+  /**
+   * Largest response body read in full (after decompression); past it the call fails at once with
+   * `UpstreamError` `ResponseTooLarge` (not retried). Streams are bounded per event instead. Default 32 MiB.
+   */
+  readonly maxResponseBytes?: number | undefined
   /** Extra request headers (e.g. `x-request-id`). */
   readonly headers?: Readonly<Record<string, string>> | undefined
   /**
@@ -70,9 +80,16 @@ export interface ClientOptions extends CallOptions {
   readonly apiKey?: Redacted.Redacted<string> | undefined
   /** Move leaked `<think>…</think>` blocks from `content` into `reasoning`. Default true. */
   readonly stripThinking?: boolean | undefined
-  /** Send `traceparent` / `b3` headers from the current span. Default false: no headers beyond the SDK's own. */
+  /**
+   * Send `traceparent` / `b3` headers from the call's span, on every transport. Default false: no headers beyond
+   * the SDK's own.
+   */
   readonly propagateTraceContext?: boolean | undefined
-  /** Adjust the HTTP client the SDK uses (proxies, extra middleware, test hooks). */
+  /**
+   * Adjust the HTTP client the SDK uses (proxies, extra middleware, test hooks). Only where the layer builds its
+   * transport from an `HttpClient` (`ServerlessLayer`, `OnDemandLayer`); a layer given a `Transport` rejects it.
+   * If the adjusted client follows redirects, `Authorization` and `X-User-Id` are dropped when the origin changes.
+   */
   readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
 }
 

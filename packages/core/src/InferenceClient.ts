@@ -47,20 +47,35 @@ export interface StreamingResponse {
 }
 
 /**
+ * A request of a streaming method: `stream` may be given only as `true`, as the Python guide writes it
+ * (`stream: false` is a `ValidationError`). The method sends `"stream": true` either way.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type StreamRequest<Params> = Params & { readonly stream?: true }
+
+/**
  * @since 0.1.0
  * @category models
  */
 export interface StreamingResource<Params, A, Event> {
-  /** Sends the request and decodes the whole response. */
+  /**
+   * Sends the request and decodes the whole response. A `stream` key is a `ValidationError` (`stream: true` says
+   * to call `.stream(request)`).
+   */
   readonly create: (request: Params, options?: CallOptions) => Effect.Effect<A, TensormeshError>
   /** Streams the response (`stream: true` is set for you); interrupting the stream aborts the request. */
-  readonly stream: (request: Params, options?: CallOptions) => Stream.Stream<Event, TensormeshError>
+  readonly stream: (request: StreamRequest<Params>, options?: CallOptions) => Stream.Stream<Event, TensormeshError>
   readonly withRawResponse: {
-    readonly create: (request: Params, options?: CallOptions) => Effect.Effect<RawResponse<A>, TensormeshError>
+    readonly create: (
+      request: Params,
+      options?: CallOptions
+    ) => Effect.Effect<RawResponse<A>, TensormeshError>
   }
   readonly withStreamingResponse: {
     readonly create: (
-      request: Params,
+      request: StreamRequest<Params>,
       options?: CallOptions
     ) => Effect.Effect<StreamingResponse, TensormeshError, Scope.Scope>
   }

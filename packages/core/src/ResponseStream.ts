@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 import { Chunk, Effect, Option, Stream } from "effect"
+import { boundJson } from "./internal/errors.js"
 import type { Response, ResponseStreamEvent } from "./Responses.js"
 import { UpstreamError } from "./TensormeshError.js"
 
@@ -46,7 +47,7 @@ export const accumulate = <E, R>(
               reason: "StreamError",
               retryable: false,
               detail: "the response failed",
-              body: "response" in event ? event.response.error : undefined
+              body: "response" in event ? boundJson(event.response.error) : undefined
             })
           )
           : Effect.succeed((event as Extract<ResponseStreamEvent, { readonly response: Response }>).response)

@@ -4,38 +4,193 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
-import { Int, JsonObject, NonNegativeInt, nullish, PositiveInt, UnknownRecord } from "./internal/schema.js"
+import {
+  Int,
+  JsonObject,
+  keyedUnion,
+  NonNegativeInt,
+  nullish,
+  PositiveInt,
+  stringOr,
+  UnknownRecord,
+  WireEncodingId
+} from "./internal/schema.js"
+import { responseRequestWire } from "./internal/wire.js"
 
 // ---------------------------------------------------------------------------------------------------------------
 // request
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
- * An input item: a message (`{ role, content }`, with or without `type: "message"`), a function call, a function
- * call's output, or any other item type, passed through.
+ * A content part of an input message (`input_text`, `input_image`, `output_text`, …), sent as given.
  *
  * @since 0.1.0
  * @category schemas
  */
-export const ResponseInputItem = Schema.Union(
-  Schema.Struct({
-    type: Schema.optional(Schema.Literal("message")),
-    role: Schema.Literal("system", "developer", "user", "assistant"),
-    content: Schema.Union(Schema.String, Schema.Array(Schema.Struct({ type: Schema.String }, UnknownRecord)))
-  }),
-  Schema.Struct({
-    type: Schema.Literal("function_call"),
-    call_id: Schema.String,
-    name: Schema.String,
-    arguments: Schema.String
-  }),
-  Schema.Struct({
-    type: Schema.Literal("function_call_output"),
-    call_id: Schema.String,
-    output: Schema.String
-  }),
-  Schema.Struct({ type: Schema.Literal("reasoning") }, UnknownRecord)
-)
+export const ResponseInputPart = Schema.Struct({ type: Schema.String }, UnknownRecord)
+
+const messageFields = {
+  type: Schema.optional(Schema.Literal("message")),
+  id: nullish(Schema.String),
+  role: Schema.Literal("system", "developer", "user", "assistant"),
+  content: Schema.Union(Schema.String, Schema.Array(ResponseInputPart)),
+  status: nullish(Schema.String)
+}
+
+/**
+ * A message item: `{ role, content }` (with or without `type: "message"`), or a message output item exactly as
+ * returned (with its `id`, `status` and the keys the decoder kept). Sent: `type`, `id`, `role`, `content` (parts as
+ * given), `status`; null fields and other keys are not sent.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ResponseInputMessage: Schema.Schema<ResponseInputMessage> = Schema.Struct(
+  messageFields,
+  UnknownRecord
+) as unknown as Schema.Schema<ResponseInputMessage>
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ResponseInputMessage extends Schema.Struct.Type<typeof messageFields> {}
+
+const functionCallFields = {
+  type: Schema.Literal("function_call"),
+  id: nullish(Schema.String),
+  call_id: Schema.String,
+  name: Schema.String,
+  arguments: Schema.String,
+  status: nullish(Schema.String)
+}
+
+/**
+ * A function call item, written by hand or exactly as returned (`id`, `status`, kept keys). Sent: `type`, `id`,
+ * `call_id`, `name`, `arguments`, `status`; null fields and other keys are not sent.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ResponseInputFunctionCall: Schema.Schema<ResponseInputFunctionCall> = Schema.Struct(
+  functionCallFields,
+  UnknownRecord
+) as unknown as Schema.Schema<ResponseInputFunctionCall>
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ResponseInputFunctionCall extends Schema.Struct.Type<typeof functionCallFields> {}
+
+/**
+ * A function call's result (`output` as text or parts). Sent as given, without its null fields.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ResponseInputFunctionCallOutput = Schema.Struct({
+  type: Schema.Literal("function_call_output"),
+  id: nullish(Schema.String),
+  call_id: Schema.String,
+  output: Schema.Union(Schema.String, Schema.Array(ResponseInputPart)),
+  status: nullish(Schema.String)
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ResponseInputFunctionCallOutput extends Schema.Schema.Type<typeof ResponseInputFunctionCallOutput> {}
+
+const reasoningFields = {
+  type: Schema.Literal("reasoning"),
+  id: Schema.optional(Schema.String),
+  summary: nullish(Schema.Array(Schema.Unknown)),
+  content: nullish(Schema.Array(ResponseInputPart)),
+  encrypted_content: nullish(Schema.String),
+  status: nullish(Schema.String)
+}
+
+/**
+ * A reasoning item, exactly as returned. Sent: `type`, `id`, `summary` (`[]` when missing: the OpenAI types and
+ * vLLM require it), `content`, and `encrypted_content` and `status` when set; null fields and other keys are not
+ * sent (vLLM rejects a non-null `encrypted_content`).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ResponseInputReasoning: Schema.Schema<ResponseInputReasoning> = Schema.Struct(
+  reasoningFields,
+  UnknownRecord
+) as unknown as Schema.Schema<ResponseInputReasoning>
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ResponseInputReasoning extends Schema.Struct.Type<typeof reasoningFields> {}
+
+/**
+ * A reference to an earlier item by id (openai-node's `ItemReference`; needs a server with a response store).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ResponseInputItemReference = Schema.Struct({ type: Schema.Literal("item_reference"), id: Schema.String })
+
+const modelledItemTypes = new Set(["message", "function_call", "function_call_output", "reasoning", "item_reference"])
+
+/**
+ * An item of another type (built-in tool calls and their outputs, …), sent as given.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ResponseInputOtherItem = Schema.Struct({
+  type: Schema.String.pipe(Schema.filter((type) => !modelledItemTypes.has(type)))
+}, UnknownRecord)
+
+/**
+ * An input item, picked by its `type` (a message when there is none): every output item the SDK decodes is a
+ * valid input item as it is, so `[...input, ...response.output, functionCallOutput]` is the next call's `input`.
+ * An invalid item is reported with its index and the problem of the item type it has.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ResponseInputItem = keyedUnion<{
+  message: typeof ResponseInputMessage
+  function_call: typeof ResponseInputFunctionCall
+  function_call_output: typeof ResponseInputFunctionCallOutput
+  reasoning: typeof ResponseInputReasoning
+  item_reference: typeof ResponseInputItemReference
+}, ResponseInputItem>({
+  key: "type",
+  members: {
+    message: ResponseInputMessage,
+    function_call: ResponseInputFunctionCall,
+    function_call_output: ResponseInputFunctionCallOutput,
+    reasoning: ResponseInputReasoning,
+    item_reference: ResponseInputItemReference
+  },
+  byDefault: "message",
+  fallback: ResponseInputOtherItem,
+  expected: "an input item (an object)"
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type ResponseInputItem =
+  | ResponseInputMessage
+  | ResponseInputFunctionCall
+  | ResponseInputFunctionCallOutput
+  | ResponseInputReasoning
+  | typeof ResponseInputItemReference.Type
+  | typeof ResponseInputOtherItem.Type
+  | ResponseOutputItem
 
 /**
  * A function tool. Responses tools are flat (no nested `function` object).
@@ -52,12 +207,19 @@ export const ResponseTool = Schema.Struct({
 })
 
 /**
+ * The body of `responses.create` and `responses.stream` (`stream` is set by the method). `input` items are sent as
+ * each item schema documents (null fields and output-only keys dropped).
+ *
  * @since 0.1.0
  * @category schemas
  */
 export const ResponseCreateParams = Schema.Struct({
   model: Schema.String.pipe(Schema.nonEmptyString()),
-  input: Schema.Union(Schema.String, Schema.Array(ResponseInputItem).pipe(Schema.minItems(1))),
+  input: stringOr(
+    Schema.Array(ResponseInputItem).annotations({ message: () => "Expected a list of input items" })
+      .pipe(Schema.minItems(1)),
+    "a string or a list of input items"
+  ),
   instructions: Schema.optional(Schema.NullOr(Schema.String)),
   max_output_tokens: Schema.optional(Schema.NullOr(PositiveInt)),
   temperature: Schema.optional(Schema.NullOr(Schema.Number.pipe(Schema.between(0, 2)))),
@@ -88,7 +250,7 @@ export const ResponseCreateParams = Schema.Struct({
   user: Schema.optional(Schema.String),
   seed: Schema.optional(Schema.NullOr(Int)),
   extraBody: Schema.optional(JsonObject)
-})
+}).annotations({ [WireEncodingId]: responseRequestWire })
 
 /**
  * @since 0.1.0

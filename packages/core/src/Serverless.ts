@@ -4,11 +4,12 @@
  * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
-import { type Config, type ConfigError, Context, type Layer } from "effect"
+import { Context, type Effect, type Layer } from "effect"
 import type { ClientOptions } from "./ClientOptions.js"
 import type { InferenceClient } from "./InferenceClient.js"
 import * as internal from "./internal/layers.js"
 import type { ValidationError } from "./TensormeshError.js"
+import type { Transport } from "./Transport.js"
 
 /**
  * The serverless surface of the Tensormesh inference API (`https://serverless.tensormesh.ai/v1` by default).
@@ -28,13 +29,19 @@ export interface ServerlessLayer {
   /**
    * A layer from `Config`: by default `TENSORMESH_INFERENCE_API_KEY` (as `Redacted`, optional),
    * `TENSORMESH_SERVERLESS_BASE_URL`, `TENSORMESH_TIMEOUT_SECONDS` and `TENSORMESH_MAX_RETRIES`. Options given
-   * here win over the configuration.
+   * here win over the configuration. Resolved by `Settings.resolve`, the same resolver as the Node layers': an
+   * invalid value fails with `ValidationError` (`InvalidConfig`) naming the variable, never its value.
    */
   readonly config: (
     options?: Partial<ClientOptions>
-  ) => Layer.Layer<Serverless, ValidationError | ConfigError.ConfigError, HttpClient.HttpClient>
-  /** The `Config` the `config` variant reads. */
-  readonly settings: Config.Config<ClientOptions>
+  ) => Layer.Layer<Serverless, ValidationError, HttpClient.HttpClient>
+  /**
+   * A layer over a given `Transport` (e.g. the Node transport of `@tensormesh-effect/node`) instead of an
+   * `HttpClient`. `transformClient` does not apply (the layer fails with `InvalidConfig` if it is set).
+   */
+  readonly withTransport: (options?: ClientOptions) => Layer.Layer<Serverless, ValidationError, Transport>
+  /** The options the `config` variant resolves (see `Settings.resolve`). */
+  readonly settings: Effect.Effect<ClientOptions, ValidationError>
 }
 
 /**
@@ -45,6 +52,7 @@ export const ServerlessLayer: ServerlessLayer = Object.assign(
   (options?: ClientOptions) => internal.serverlessLayer(Serverless, options ?? {}),
   {
     config: (options?: Partial<ClientOptions>) => internal.serverlessLayerConfig(Serverless, options ?? {}),
+    withTransport: (options?: ClientOptions) => internal.serverlessWithTransport(Serverless, options ?? {}),
     settings: internal.serverlessConfig
   }
 )

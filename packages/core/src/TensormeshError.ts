@@ -10,13 +10,20 @@
 import { Schema } from "effect"
 
 const common = {
-  /** What happened, in words (the server's error message when it sent one). */
+  /**
+   * What happened, in words (the server's error message when it sent one): at most 4 KiB of it, the truncation
+   * noted, secrets scrubbed.
+   */
   detail: Schema.optional(Schema.String),
   /** The HTTP status, when a response arrived. */
   status: Schema.optional(Schema.Number),
   /** `x-request-id` of the response, when the server sent one. */
   requestId: Schema.optional(Schema.String),
-  /** The parsed error body: JSON as sent, or the text of a non-JSON body (truncated). */
+  /**
+   * The parsed error body: JSON as sent, or the text of a non-JSON body. Bounded, the truncation noted in place:
+   * at most 16 KiB of text, and of JSON at most 32 levels deep, 1,024 values and 16 KiB of strings and keys, each
+   * string at most 4 KiB. Secrets and `Bearer` credentials the server echoes are scrubbed.
+   */
   body: Schema.optional(Schema.Unknown),
   /** Whether the same request may succeed if sent again later. */
   retryable: Schema.Boolean,
@@ -24,13 +31,24 @@ const common = {
   cause: Schema.optional(Schema.Unknown)
 }
 
+/**
+ * An error's `message` holds at most this many characters of its `detail`: the SDK keeps a server's message within
+ * 4 KiB and a note of its truncation.
+ */
+const MAX_MESSAGE_DETAIL = 4096 + 64
+
+const bounded = (text: string): string =>
+  text.length <= MAX_MESSAGE_DETAIL
+    ? text
+    : `${text.slice(0, MAX_MESSAGE_DETAIL)}… (truncated, ${text.length} characters)`
+
 const describe = (
   self: { readonly reason: string; readonly detail?: string | undefined; readonly status?: number | undefined },
   requestId: string | undefined
 ): string =>
   `${self.reason}${self.status === undefined ? "" : ` (HTTP ${self.status})`}` +
-  `${self.detail === undefined ? "" : `: ${self.detail}`}` +
-  `${requestId === undefined ? "" : ` [request ${requestId}]`}`
+  `${self.detail === undefined ? "" : `: ${bounded(self.detail)}`}` +
+  `${requestId === undefined ? "" : ` [request ${bounded(requestId)}]`}`
 
 /**
  * No key for a keyed route (raised before any request is sent), or the server answered 401 / 403.
@@ -87,7 +105,8 @@ export class ValidationError
  * - `ConnectionRefused` (nothing was sent), `Connection` (the connection failed or broke), `Timeout` (per-attempt
  *   or total budget), `IdleTimeout` (no stream data within `idleTimeout`);
  * - `StreamError` (an error event inside a stream), `StreamTruncated` (a stream ended without its terminal
- *   event), `InvalidResponse` (a body that does not decode), `EventTooLarge` (an SSE event over the limit);
+ *   event), `InvalidResponse` (a body that does not decode), `EventTooLarge` (an SSE event over the limit),
+ *   `ResponseTooLarge` (a body over `maxResponseBytes`);
  * - `LimitStoreUnavailable`: the store of the client's `limits` could not be reached and its policy is to fail
  *   closed (nothing was sent). A limit reached in `onExceeded: "fail"` mode is `RateLimited`, without a status.
  *
@@ -109,9 +128,14 @@ export class UpstreamError
       "StreamTruncated",
       "InvalidResponse",
       "EventTooLarge",
+      "ResponseTooLarge",
       "LimitStoreUnavailable"
     ),
-    /** How long the server asked to wait (`retry-after-ms`, else `Retry-After` in seconds or as an HTTP date). */
+    /**
+     * How long the server asked to wait (`retry-after-ms`, else `Retry-After` in seconds or as an HTTP date), within
+     * 0 to 24 hours: a negative, malformed or non-finite hint counts as absent, a longer one is capped. The SDK
+     * waits and retries only for hints up to 60 s; past that it fails with the hint.
+     */
     retryAfter: Schema.optional(Schema.DurationFromSelf),
     ...common
   })

@@ -5,7 +5,8 @@
  */
 import { Schema } from "effect"
 import { ChatMessageParam, ChatTool } from "./ChatCompletion.js"
-import { Int, JsonObject, NonNegativeInt, nullish } from "./internal/schema.js"
+import { Int, JsonObject, NonNegativeInt, nullish, WireEncodingId } from "./internal/schema.js"
+import { chatRequestWire } from "./internal/wire.js"
 
 const model = Schema.String.pipe(Schema.nonEmptyString())
 const extraBody = Schema.optional(JsonObject)
@@ -25,7 +26,8 @@ export const TokenizePromptParams = Schema.Struct({
 })
 
 /**
- * Tokenize a conversation through the model's chat template (`add_special_tokens` defaults to false).
+ * Tokenize a conversation through the model's chat template (`add_special_tokens` defaults to false). Messages
+ * are sent as on chat completions (see `ChatAssistantMessageParam`), so a conversation counts as it will be sent.
  *
  * @since 0.1.0
  * @category schemas
@@ -46,7 +48,9 @@ export const TokenizeMessagesParams = Schema.Struct({
  * @since 0.1.0
  * @category schemas
  */
-export const TokenizeParams = Schema.Union(TokenizePromptParams, TokenizeMessagesParams)
+export const TokenizeParams = Schema.Union(TokenizePromptParams, TokenizeMessagesParams).annotations({
+  [WireEncodingId]: chatRequestWire
+})
 
 /**
  * @since 0.1.0

@@ -38,7 +38,7 @@ export type { CallOptions, ClientOptions, Limits, OnDemandOptions } from "./Clie
 /**
  * @since 0.1.0
  */
-export type { InferenceClient, RawResponse, StreamingResponse } from "./InferenceClient.js"
+export type { InferenceClient, RawResponse, StreamingResponse, StreamRequest } from "./InferenceClient.js"
 
 /**
  * Schemas and types of chat completions.
@@ -108,6 +108,13 @@ export * as ResponseStream from "./ResponseStream.js"
  * @since 0.1.0
  */
 export * as Settings from "./Settings.js"
+
+/**
+ * The transport seam: the `Transport` service, its `HttpClient` implementation, and a body buffer for others.
+ *
+ * @since 0.2.0
+ */
+export * as Transport from "./Transport.js"
 
 /**
  * @since 0.2.0

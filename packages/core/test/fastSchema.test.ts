@@ -110,10 +110,10 @@ const agreement = (
   return { valid, accepted }
 }
 
-describe.each(["generated", "closures"] as const)("fast schema path (%s)", (backend) => {
+describe("fast schema path", () => {
   for (const [name, schema] of responses) {
     it(`decode ${name}: same result as Schema on generated and broken payloads`, () => {
-      const fast = compileDecoder(schema, responseParseOptions, backend)
+      const fast = compileDecoder(schema, responseParseOptions)
       assert.isDefined(fast, "the schema compiles")
       const slow = Schema.decodeUnknownEither(schema as Schema.Schema<unknown, unknown>, responseParseOptions)
       const { accepted, valid } = agreement(fast!, slow, samples(Schema.encodedSchema(schema), 300, 42), 7)
@@ -125,7 +125,7 @@ describe.each(["generated", "closures"] as const)("fast schema path (%s)", (back
 
   for (const [name, schema] of requests) {
     it(`validate ${name}: same result as Schema on generated and broken requests`, () => {
-      const fast = compileValidator(schema, requestParseOptions, backend)
+      const fast = compileValidator(schema, requestParseOptions)
       assert.isDefined(fast, "the schema compiles")
       const slow = Schema.validateEither(schema as Schema.Schema<unknown, unknown>, requestParseOptions)
       const { accepted, valid } = agreement(fast!, slow, samples(Schema.typeSchema(schema), 300, 43), 11)
@@ -135,20 +135,20 @@ describe.each(["generated", "closures"] as const)("fast schema path (%s)", (back
   }
 
   it("real payloads take the fast path; defaults are filled in as Schema does", () => {
-    const decodeChunk = compileDecoder(ChatCompletion.ChatCompletionChunk, responseParseOptions, backend)!
+    const decodeChunk = compileDecoder(ChatCompletion.ChatCompletionChunk, responseParseOptions)!
     const noChoices: Record<string, unknown> = { ...F.usageChunk, usage: { prompt_tokens: 9, total_tokens: 11 } }
     delete noChoices.choices
     assert.isTrue(decodeChunk(noChoices))
     assert.deepStrictEqual(noChoices.choices, [])
     assert.deepStrictEqual(noChoices.usage, { prompt_tokens: 9, total_tokens: 11, completion_tokens: 0 })
     const completion = F.chatCompletion("Paris.")
-    assert.isTrue(compileDecoder(ChatCompletion.ChatCompletion, responseParseOptions, backend)!(completion))
+    assert.isTrue(compileDecoder(ChatCompletion.ChatCompletion, responseParseOptions)!(completion))
     const tokens = { count: 3, max_model_len: 100, tokens: [1, 2, 3], token_strs: null }
-    assert.isTrue(compileDecoder(Tokenize.TokenizeResult, responseParseOptions, backend)!(tokens))
+    assert.isTrue(compileDecoder(Tokenize.TokenizeResult, responseParseOptions)!(tokens))
   })
 
   it("a large token array: every element checked, a bad one anywhere is left to Schema", () => {
-    const decode = compileDecoder(Tokenize.TokenizeResult, responseParseOptions, backend)!
+    const decode = compileDecoder(Tokenize.TokenizeResult, responseParseOptions)!
     const tokens = Array.from({ length: 200_000 }, (_, i) => i % 50_000)
     assert.isTrue(decode({ tokens }))
     for (const bad of [1.5, -0.5, "7", null, 2 ** 60]) {
@@ -160,7 +160,7 @@ describe.each(["generated", "closures"] as const)("fast schema path (%s)", (back
   })
 
   it("requests: excess keys, symbols and missing required fields are left to Schema", () => {
-    const validate = compileValidator(ChatCompletion.ChatCompletionCreateParams, requestParseOptions, backend)!
+    const validate = compileValidator(ChatCompletion.ChatCompletionCreateParams, requestParseOptions)!
     const ok = { model: "m", messages: [{ role: "user", content: "hi" }] }
     assert.isTrue(validate(ok))
     assert.isFalse(validate({ ...ok, unknown_field: 1 }))
@@ -170,5 +170,27 @@ describe.each(["generated", "closures"] as const)("fast schema path (%s)", (back
     assert.isFalse(validate({ ...ok, temperature: 3 }))
     assert.isFalse(validate({ ...ok, response_format: { type: "json_schema" } }))
     assert.isTrue(validate({ ...ok, extraBody: { top_k: 5 } }))
+  })
+
+  it("pins which schemas take the fast path (and which are left to Schema, and why)", () => {
+    const decodes = (schema: Schema.Schema.Any) => compileDecoder(schema, responseParseOptions) !== undefined
+    for (const [name, schema] of responses) assert.isTrue(decodes(schema), name)
+    for (const [name, schema] of requests) {
+      assert.isTrue(compileValidator(schema, requestParseOptions) !== undefined, name)
+    }
+    // the Responses stream is decoded per event type: its delta and item events compile
+    for (
+      const schema of [
+        Responses.ResponseOutputItemEvent,
+        Responses.ResponsePartEvent,
+        Responses.ResponseTextDeltaEvent,
+        Responses.ResponseTextDoneEvent,
+        Responses.ResponseFunctionCallArgumentsDoneEvent
+      ]
+    ) assert.isTrue(decodes(schema))
+    // transformations are not modelled: a Response (usage normalised, output_text built) and the lifecycle events
+    // that carry one go through Schema
+    assert.isFalse(decodes(Responses.Response))
+    assert.isFalse(decodes(Responses.ResponseLifecycleEvent))
   })
 })

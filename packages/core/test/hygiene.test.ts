@@ -102,10 +102,10 @@ describe("no secret in errors, spans or logs", () => {
           // the secrets were on the wire, so their absence above is redaction, not absence
           assert.strictEqual(mock.seen[0].headers["authorization"], `Bearer ${KEY}`)
           assert.strictEqual(mock.seen[0].headers["x-user-id"], USER_ID)
-          const http = recording.spans.find((s) => s.attributes.has("http.request.method"))
-          assert.isDefined(http, "the HTTP client span was recorded")
-          assert.strictEqual(http!.attributes.get("http.request.header.authorization"), "<redacted>")
-          assert.strictEqual(http!.attributes.get("http.request.header.x-user-id"), "<redacted>")
+          // the platform's own client span (whose recorded response holds the request headers) is never made:
+          // the SDK's span is the client span
+          assert.isUndefined(recording.spans.find((s) => s.attributes.has("http.request.method")))
+          assert.isTrue(recording.spans.some((s) => s.name.startsWith("Tensormesh.") && s.kind === "client"))
         }
       }))
   }

@@ -1,7 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Either, FastCheck as fc, Stream } from "effect"
 import type { SseEvent } from "../src/internal/sse.js"
-import { decodeLines, decodeSse, LineSplitter, SseEventTooLarge, SseParser } from "../src/internal/sse.js"
+import { LineSplitter, SseEventTooLarge, SseParser } from "../src/internal/sse.js"
+import { decodeLines, decodeSse } from "./support/sse.js"
 
 const encoder = new TextEncoder()
 const bytes = (text: string): Uint8Array => encoder.encode(text)

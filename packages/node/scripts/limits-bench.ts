@@ -4,7 +4,7 @@
 // machine's load falls on all of them alike.
 //   pnpm --filter @tensormesh-effect/node --silent run limits-bench [--redis redis://127.0.0.1:6390] [--calls 2000]
 import { LimitStore, Serverless } from "@tensormesh-effect/core"
-import { Effect, Layer, Redacted } from "effect"
+import { Context, Effect, Layer, Redacted } from "effect"
 import * as LocalServer from "../src/LocalServer.js"
 import * as NodeTensormesh from "../src/NodeTensormesh.js"
 import * as RedisLimitStore from "../src/RedisLimitStore.js"
@@ -47,16 +47,14 @@ const program = Effect.gen(function*() {
     )
   }
   const samples: Record<keyof typeof clients, Array<number>> = { none: [], memory: [], redis: [] }
-  const built = yield* Effect.all(
-    Object.fromEntries(
-      Object.entries(clients).map(([name, layer]) => [name, Effect.map(Layer.build(layer), (ctx) => ctx)])
-    ) as Record<keyof typeof clients, Effect.Effect<import("effect").Context.Context<Serverless>>>
-  )
+  const services = {
+    none: yield* Effect.map(Layer.build(clients.none), Context.get(Serverless)),
+    memory: yield* Effect.map(Layer.build(clients.memory), Context.get(Serverless)),
+    redis: yield* Effect.map(Layer.build(clients.redis), Context.get(Serverless))
+  }
   for (let round = 0; round < rounds; round++) {
     for (const name of ["none", "memory", "redis"] as const) {
-      const tm = (built[name] as import("effect").Context.Context<Serverless>).unsafeMap.get(
-        Serverless.key
-      ) as Serverless["Type"]
+      const tm = services[name]
       for (let i = 0; i < calls / rounds; i++) {
         const start = performance.now()
         yield* tm.chat.completions.create(request)

@@ -31,6 +31,20 @@
  * **Fault injection**: per server with {@link Options.faults}, per request with the {@link FAULT_HEADER} header
  * (grammar in {@link Fault}). Token pacing: {@link Options.tokenDelay}, or the {@link TOKEN_DELAY_HEADER} header.
  *
+ * **Limits** (so that one request can neither exhaust the server nor stall the others; each answered in vLLM's error
+ * shape, the server stays up):
+ * - a request body over {@link Options.maxRequestBytes} (16 MiB by default): 413, refused while reading;
+ * - sampling parameters out of vLLM's ranges (`temperature` in [0, 2], `top_p` in (0, 1], `top_k` ≥ -1, `min_p` in
+ *   [0, 1], penalties in [-2, 2], `repetition_penalty` > 0, `n` and `max_tokens` ≥ 1; every number finite): 400;
+ * - a prompt that cannot fit the context: 400 with vLLM's context-length message, decided from the prompt's length
+ *   before it is tokenized when the length alone proves it (every token covers at most 3 UTF-16 code units); on
+ *   `/tokenize`, which counts prompts beyond the context as vLLM does, a prompt of more than 3 × `max_model_len`
+ *   code units;
+ * - the output of one request: at most 1,024 choices (`n` × prompts) and 262,144 output tokens over all its choices
+ *   (generated tokens, plus echoed prompt tokens with `echo` or `return_token_ids`): 400 past either.
+ *
+ * Streams are written frame by frame as the client reads them (back-pressure), never built in memory.
+ *
  * The server logs nothing; in particular neither API keys nor user ids.
  *
  * @example
@@ -192,6 +206,11 @@ export interface Options {
    * (`{input_tokens, input_tokens_details, output_tokens, output_tokens_details, total_tokens}`).
    */
   readonly responsesUsage?: "chat" | "native" | undefined
+  /**
+   * The largest request body accepted, in bytes (default 16 MiB). A larger one gets a 413 in vLLM's error shape
+   * (`PayloadTooLargeError`) as soon as its `Content-Length` or its bytes pass the limit; it is never buffered.
+   */
+  readonly maxRequestBytes?: number | undefined
 }
 
 /**

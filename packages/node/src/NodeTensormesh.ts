@@ -26,7 +26,7 @@
  * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
-import type { ClientOptions, OnDemand, Serverless, ValidationError } from "@tensormesh-effect/core"
+import type { ClientOptions, OnDemand, Serverless, Transport, ValidationError } from "@tensormesh-effect/core"
 import type { Duration, Effect, Layer, Redacted } from "effect"
 import * as describeInternal from "./internal/config/describe.js"
 import * as internal from "./internal/config/layers.js"
@@ -175,7 +175,8 @@ export const layer: (options?: LayerOptions) => Layer.Layer<Serverless | OnDeman
 
 /**
  * The tuned undici `HttpClient` alone (keep-alive pool, CA bundle, no undici header or body timeouts), e.g. for
- * core's `ServerlessLayer` / `OnDemandLayer` with your own settings.
+ * core's `ServerlessLayer` / `OnDemandLayer` with your own settings and `HttpClient` middleware
+ * (`transformClient`). Without middleware, `nodeTransport` is the lighter path.
  *
  * @since 0.1.0
  * @category layers
@@ -183,6 +184,18 @@ export const layer: (options?: LayerOptions) => Layer.Layer<Serverless | OnDeman
 export const transport: (
   options?: TransportOptions & ConfigOptions
 ) => Layer.Layer<HttpClient.HttpClient, ValidationError> = (options) => internal.transport(options)
+
+/**
+ * The SDK's Node transport alone (undici `dispatch` on the same tuned pool, no `HttpClient` in between), for
+ * core's `ServerlessLayer.withTransport` / `OnDemandLayer.withTransport`. This is the transport the layers above
+ * use.
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const nodeTransport: (
+  options?: TransportOptions & ConfigOptions
+) => Layer.Layer<Transport.Transport, ValidationError> = (options) => internal.nodeTransport(options)
 
 /**
  * The effective configuration with the source of each value; fails like the layers on invalid values, but a

@@ -14,6 +14,11 @@ describe("fault table", () => {
         assert.isAtMost(observed.millis, row.expect.maxMillis, "finished in time")
         if (row.expect.minMillis !== undefined) assert.isAtLeast(observed.millis, row.expect.minMillis, "waited")
         if (row.expect.delivered === "some") assert.isAbove(observed.delivered, 0, "deltas delivered first")
+        assert.isTrue(observed.renders, "the error renders")
+        assert.isFalse(observed.leaked, "the key appears nowhere")
+        if (row.expect.maxMessageLength !== undefined) {
+          assert.isAtMost(observed.messageLength, row.expect.maxMessageLength, "message length")
+        }
         if (row.expect.outcome !== "ok") assert.isDefined(observed.retryable)
       }), 20_000)
   }

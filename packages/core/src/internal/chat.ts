@@ -53,17 +53,32 @@ interface ChoiceState {
   readonly index: number
   role: string
   content: string
-  sawContent: boolean
   reasoning: string
   sawReasoning: boolean
+  refusal: string
+  sawRefusal: boolean
   readonly toolCalls: Array<ToolCallState>
   finishReason: string | null
   stopReason: string | number | null
+  /** Set once a chunk carries `logprobs`: the token lists of `content` and `refusal`, concatenated. */
+  logprobs: { content: Array<unknown> | null; refusal: Array<unknown> | null } | undefined
+  tokenIds: Array<number> | undefined
+}
+
+/** Appends a chunk's token list (`logprobs.content` / `.refusal`) to the accumulated one. */
+const appendList = (into: Array<unknown> | null, list: unknown): Array<unknown> | null => {
+  if (!Array.isArray(list)) return into
+  if (into === null) return list.slice()
+  for (let i = 0; i < list.length; i++) into.push(list[i])
+  return into
 }
 
 /**
- * Folds chat chunks into the completion a non-streaming call returns: content and reasoning concatenated, tool
- * calls merged by `index` (by `id`, then the last call, when a server omits `index`), finish reasons, usage.
+ * Folds chat chunks into the completion a non-streaming call returns, field by field: content, reasoning and
+ * refusal concatenated (`content` is `null` when the turn produced only tool calls, a refusal or reasoning, as the
+ * server's own non-streaming answer has it), tool calls merged by `index` (by `id`, then the last call, when a
+ * server omits `index`), `logprobs` (`content` and `refusal` token lists concatenated), `token_ids`, finish and
+ * stop reasons, usage.
  *
  * @internal
  */
@@ -88,31 +103,46 @@ export class ChatAccumulator {
           index: choice.index,
           role: "assistant",
           content: "",
-          sawContent: false,
           reasoning: "",
           sawReasoning: false,
+          refusal: "",
+          sawRefusal: false,
           toolCalls: [],
           finishReason: null,
-          stopReason: null
+          stopReason: null,
+          logprobs: undefined,
+          tokenIds: undefined
         }
         this.choices.set(choice.index, state)
       }
       const delta = choice.delta
       if (delta.role) state.role = delta.role
-      if (typeof delta.content === "string") {
-        state.content += delta.content
-        state.sawContent = true
-      }
+      if (typeof delta.content === "string") state.content += delta.content
       const reasoning = delta.reasoning ?? delta.reasoning_content
       if (typeof reasoning === "string") {
         state.reasoning += reasoning
         state.sawReasoning = true
+      }
+      if (typeof delta.refusal === "string") {
+        state.refusal += delta.refusal
+        state.sawRefusal = true
       }
       if (delta.tool_calls) {
         for (const call of delta.tool_calls) mergeToolCall(state.toolCalls, call)
       }
       if (choice.finish_reason) state.finishReason = choice.finish_reason
       if (choice.stop_reason !== undefined && choice.stop_reason !== null) state.stopReason = choice.stop_reason
+      const logprobs = choice.logprobs as { content?: unknown; refusal?: unknown } | null | undefined
+      if (typeof logprobs === "object" && logprobs !== null) {
+        state.logprobs ??= { content: null, refusal: null }
+        state.logprobs.content = appendList(state.logprobs.content, logprobs.content)
+        state.logprobs.refusal = appendList(state.logprobs.refusal, logprobs.refusal)
+      }
+      const tokenIds = (choice as { token_ids?: unknown }).token_ids
+      if (Array.isArray(tokenIds)) {
+        state.tokenIds ??= []
+        for (let i = 0; i < tokenIds.length; i++) state.tokenIds.push(tokenIds[i])
+      }
     }
   }
 
@@ -127,20 +157,21 @@ export class ChatAccumulator {
         }))
         const message: ChatCompletionMessage = {
           role: state.role,
-          content: state.sawContent && (state.content !== "" || toolCalls.length === 0)
+          content: state.content !== "" || (toolCalls.length === 0 && !state.sawRefusal && !state.sawReasoning)
             ? state.content
-            : toolCalls.length > 0
-            ? null
-            : "",
+            : null,
           reasoning: state.sawReasoning ? state.reasoning : null,
-          tool_calls: toolCalls
+          tool_calls: toolCalls,
+          refusal: state.sawRefusal ? state.refusal : null
         }
-        return {
+        const choice: ChatCompletionChoice = {
           index: state.index,
           message: normaliseMessage(message, stripThinking),
           finish_reason: state.finishReason,
-          stop_reason: state.stopReason
+          stop_reason: state.stopReason,
+          logprobs: state.logprobs ?? null
         }
+        return state.tokenIds === undefined ? choice : { ...choice, token_ids: state.tokenIds }
       })
     return {
       id: this.id,

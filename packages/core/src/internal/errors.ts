@@ -5,27 +5,214 @@ import { AuthError, type TensormeshError, UpstreamError, ValidationError } from 
 
 const MAX_TEXT = 2048
 
+/**
+ * At most this many characters of a server's message are kept as an error's `detail` (and so in its `message`).
+ *
+ * @internal
+ */
+export const MAX_DETAIL = 4096
+
+/**
+ * At most this many characters of a non-JSON error body are kept as `body`; of a JSON error body, at most this many
+ * characters of its strings and keys in all.
+ *
+ * @internal
+ */
+export const MAX_BODY_TEXT = 16384
+
+/**
+ * At most this many values (objects, arrays, strings, numbers…) of a JSON error body are kept as `body`.
+ *
+ * @internal
+ */
+export const MAX_BODY_VALUES = 1024
+
+/**
+ * A JSON error body is kept as `body` down to this depth; a value deeper down is replaced by a note.
+ *
+ * @internal
+ */
+export const MAX_BODY_DEPTH = 32
+
+/** At most this many characters of a non-JSON body (HTML from a proxy, plain text) become `detail`. */
+const MAX_TEXT_DETAIL = 300
+
 /** @internal */
 export const truncate = (text: string, max = MAX_TEXT): string =>
-  text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`
+  text.length <= max ? text : `${text.slice(0, max)}… (truncated, ${text.length} characters)`
+
+const REDACTED = "[redacted]"
+
+/**
+ * A bearer credential in a server's text: `Bearer <token>` where the token has a digit, `-` or `_` (as keys do; so
+ * that "a bearer token is required" is left alone). Linear: the lookahead and the token stop at the same character.
+ */
+const BEARER = /\b(Bearer[ \t]+)(?=[^\s"'<>,;]*[0-9_-])[^\s"'<>,;]+/gi
+
+/**
+ * The text with every occurrence of each secret (the API key, the user id) replaced by `[redacted]`, and any
+ * `Bearer <token>` credential too (a server that echoes the header it got). Linear in the text.
+ *
+ * @internal
+ */
+export const scrubSecrets = (text: string, secrets: ReadonlyArray<string> = []): string => {
+  let out = text
+  for (const secret of secrets) {
+    if (secret.length > 0 && out.includes(secret)) out = out.split(secret).join(REDACTED)
+  }
+  return out.replace(BEARER, (_, bearer: string) => `${bearer}${REDACTED}`)
+}
+
+const longest = (secrets: ReadonlyArray<string>): number => {
+  let max = 64
+  for (const secret of secrets) max = Math.max(max, secret.length)
+  return max
+}
+
+/**
+ * At most `max` characters of a server's text, secrets scrubbed: only a window of the text is scrubbed (wide enough
+ * that no secret can straddle the cut), so a 10 MB string costs what its first `max` characters cost.
+ *
+ * @internal
+ */
+export const boundText = (text: string, max: number, secrets: ReadonlyArray<string> = []): string => {
+  if (text.length <= max) return scrubSecrets(text, secrets)
+  const scrubbed = scrubSecrets(text.slice(0, max + longest(secrets)), secrets)
+  return `${scrubbed.slice(0, max)}… (truncated, ${text.length} characters)`
+}
+
+/**
+ * Markup removed from a text in one linear scan: from a `<` to the next `>` becomes a space (what
+ * `text.replace(/<[^>]*>/g, " ")` does, without its quadratic backtracking on text full of `<`).
+ *
+ * @internal
+ */
+export const stripMarkup = (text: string): string => {
+  let out = ""
+  let from = 0
+  while (from < text.length) {
+    const open = text.indexOf("<", from)
+    if (open === -1) break
+    const close = text.indexOf(">", open + 1)
+    // no `>` after this `<`: no later `<` can close either, the rest is text
+    if (close === -1) break
+    out += text.slice(from, open) + " "
+    from = close + 1
+  }
+  return out + text.slice(from)
+}
+
+const DEPTH_NOTE = `[truncated: deeper than ${MAX_BODY_DEPTH} levels]`
+
+const setKey = (target: Record<string, unknown>, key: string, value: unknown) => {
+  if (key === "__proto__") {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
+  } else target[key] = value
+}
+
+/**
+ * A bounded copy of a parsed JSON value, made without recursion (breadth first, so the top of the body is kept
+ * first): depth at most `MAX_BODY_DEPTH`, at most `MAX_BODY_VALUES` values and `MAX_BODY_TEXT` characters of
+ * strings and keys in all, each string at most `MAX_DETAIL` characters, secrets scrubbed. What is left out is
+ * noted in place (`[truncated: …]`, `"…": "N more keys"`, `"… N more items"`), so serialising or inspecting an
+ * error never meets a deep or huge value.
+ *
+ * @internal
+ */
+export const boundJson = (value: unknown, secrets: ReadonlyArray<string> = []): unknown => {
+  let values = MAX_BODY_VALUES
+  let chars = MAX_BODY_TEXT
+  const text = (s: string): string => {
+    const kept = boundText(s, Math.max(0, Math.min(MAX_DETAIL, chars)), secrets)
+    chars -= Math.min(s.length, MAX_DETAIL)
+    return kept
+  }
+  const root: { value?: unknown } = {}
+  const queue: Array<{ source: unknown; depth: number; set: (v: unknown) => void }> = [
+    { source: value, depth: 0, set: (v) => void (root.value = v) }
+  ]
+  for (let head = 0; head < queue.length; head++) {
+    const { depth, set, source } = queue[head]!
+    queue[head] = undefined as never
+    if (typeof source === "string") {
+      set(text(source))
+      continue
+    }
+    if (typeof source !== "object" || source === null) {
+      set(source)
+      continue
+    }
+    if (depth >= MAX_BODY_DEPTH) {
+      set(DEPTH_NOTE)
+      continue
+    }
+    if (Array.isArray(source)) {
+      const target: Array<unknown> = []
+      set(target)
+      let i = 0
+      for (; i < source.length && values > 0 && chars > 0; i++) {
+        values--
+        const index = target.push(undefined) - 1
+        queue.push({ source: source[i], depth: depth + 1, set: (v) => void (target[index] = v) })
+      }
+      if (i < source.length) target.push(`… ${source.length - i} more items`)
+      continue
+    }
+    const target: Record<string, unknown> = {}
+    set(target)
+    let left = 0
+    for (const key in source) {
+      if (!Object.prototype.hasOwnProperty.call(source, key)) continue
+      if (values <= 0 || chars <= 0) {
+        left++
+        continue
+      }
+      values--
+      const name = text(key)
+      setKey(target, name, undefined)
+      queue.push({
+        source: (source as Record<string, unknown>)[key],
+        depth: depth + 1,
+        set: (v) => setKey(target, name, v)
+      })
+    }
+    if (left > 0) setKey(target, "…", `${left} more keys`)
+  }
+  return root.value
+}
 
 /**
  * What an error body says, whatever its shape: nested `{"error":{message,…}}`, flat `{"object":"error",message}`,
  * `{"error":"Unauthorized"}`, FastAPI `{"detail":…}`, or non-JSON text (HTML from a proxy, plain text, empty).
  *
+ * Linear in the text and bounded: `body` is the JSON as sent within the bounds of `boundJson`, or at most
+ * `MAX_BODY_TEXT` characters of a non-JSON text; `detail` is at most `MAX_DETAIL` characters (300 of a non-JSON
+ * text, markup stripped); truncations are noted (`… (truncated, N characters)`); `secrets` and bearer credentials
+ * are scrubbed from both.
+ *
  * @internal
  */
-export const parseErrorBody = (text: string): { readonly body: unknown; readonly detail: string | undefined } => {
+export const parseErrorBody = (
+  text: string,
+  secrets: ReadonlyArray<string> = []
+): { readonly body: unknown; readonly detail: string | undefined } => {
   if (text.trim() === "") return { body: undefined, detail: undefined }
   let json: unknown
   try {
     json = JSON.parse(text)
   } catch {
-    const stripped = truncate(text.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim(), 300)
-    return { body: truncate(text), detail: stripped === "" ? undefined : stripped }
+    const body = boundText(text, MAX_BODY_TEXT, secrets)
+    const stripped = truncate(stripMarkup(body).replace(/\s+/g, " ").trim(), MAX_TEXT_DETAIL)
+    return { body, detail: stripped === "" ? undefined : stripped }
   }
-  return { body: json, detail: detailOf(json) }
+  const detail = detailOf(json)
+  return {
+    body: boundJson(json, secrets),
+    detail: detail === undefined ? undefined : boundText(detail, MAX_DETAIL, secrets)
+  }
 }
+
+const MAX_DETAIL_ITEMS = 16
 
 const detailOf = (json: unknown): string | undefined => {
   if (typeof json === "string") return json
@@ -40,20 +227,35 @@ const detailOf = (json: unknown): string | undefined => {
   const detail = record.detail
   if (typeof detail === "string") return detail
   if (Array.isArray(detail)) {
-    return detail.map((d) =>
-      typeof d === "object" && d !== null && typeof (d as Record<string, unknown>).msg === "string"
-        ? `${(d as Record<string, unknown>).msg}` +
-          (Array.isArray((d as Record<string, unknown>).loc)
-            ? ` at ${(d as { loc: Array<unknown> }).loc.join(".")}`
-            : "")
-        : JSON.stringify(d)
-    ).join("; ")
+    const items = detail.slice(0, MAX_DETAIL_ITEMS).map((d) => {
+      if (typeof d !== "object" || d === null || typeof (d as Record<string, unknown>).msg !== "string") {
+        return JSON.stringify(boundJson(d)) ?? String(d)
+      }
+      const msg = boundText((d as Record<string, unknown>).msg as string, MAX_DETAIL)
+      const loc = (d as Record<string, unknown>).loc
+      if (!Array.isArray(loc)) return msg
+      const parts = loc.slice(0, MAX_DETAIL_ITEMS).map((part) =>
+        typeof part === "string" ? boundText(part, 256) : typeof part === "number" ? String(part) : "?"
+      )
+      return `${msg} at ${parts.join(".")}`
+    })
+    return items.join("; ") + (detail.length > MAX_DETAIL_ITEMS ? `; … ${detail.length - MAX_DETAIL_ITEMS} more` : "")
   }
   return undefined
 }
 
 /**
- * `retry-after-ms` (milliseconds), else `Retry-After` (seconds or an HTTP date), as milliseconds from `now`.
+ * The longest wait a retry hint is kept as: 24 hours. Past the retry policy's own cap (60 s) the SDK does not wait
+ * and retry; it fails with the hint, capped here, so that `retryAfter` is always a finite, formattable duration.
+ *
+ * @internal
+ */
+export const MAX_RETRY_AFTER_HINT = 86_400_000
+
+/**
+ * `retry-after-ms` (milliseconds), else `Retry-After` (seconds or an HTTP date), as milliseconds from `now`, within
+ * `[0, MAX_RETRY_AFTER_HINT]`. A negative, non-numeric or non-finite value counts as absent; a date in the past is
+ * 0; anything longer is capped.
  *
  * @internal
  */
@@ -61,18 +263,21 @@ export const retryAfterMillis = (headers: Headers.Headers, now: number): number 
   const ms = headers["retry-after-ms"]
   if (ms !== undefined) {
     const n = Number(ms)
-    if (Number.isFinite(n) && n >= 0) return n
+    if (ms.trim() !== "" && Number.isFinite(n) && n >= 0) return Math.min(n, MAX_RETRY_AFTER_HINT)
   }
   const value = headers["retry-after"]
   if (value === undefined) return undefined
   const seconds = Number(value)
-  if (value.trim() !== "" && Number.isFinite(seconds)) return seconds >= 0 ? seconds * 1000 : undefined
+  if (value.trim() !== "" && !Number.isNaN(seconds)) {
+    return Number.isFinite(seconds) && seconds >= 0 ? Math.min(seconds * 1000, MAX_RETRY_AFTER_HINT) : undefined
+  }
   const date = Date.parse(value)
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+  return Number.isNaN(date) ? undefined : Math.min(Math.max(0, date - now), MAX_RETRY_AFTER_HINT)
 }
 
 /**
- * The typed error for a non-2xx response. Branches on the status, never on the body's `type`.
+ * The typed error for a non-2xx response. Branches on the status, never on the body's `type`. `secrets` (the API
+ * key, the user id) are scrubbed from `detail` and `body`.
  *
  * @internal
  */
@@ -80,9 +285,10 @@ export const fromStatus = (
   status: number,
   headers: Headers.Headers,
   text: string,
-  now: number
+  now: number,
+  secrets: ReadonlyArray<string> = []
 ): TensormeshError => {
-  const { body, detail } = parseErrorBody(text)
+  const { body, detail } = parseErrorBody(text, secrets)
   const requestId = headers["x-request-id"]
   const common = {
     status,

@@ -1,7 +1,7 @@
-import { type Cause, Channel, Chunk, type Effect, Stream } from "effect"
+import { Channel, Chunk, type Effect } from "effect"
 import { type TensormeshError, UpstreamError } from "../TensormeshError.js"
-import { parseErrorBody, truncate } from "./errors.js"
-import { decodeLines, type SseEvent, SseEventTooLarge, SseParser } from "./sse.js"
+import { boundText, parseErrorBody } from "./errors.js"
+import { type SseEvent, SseEventTooLarge, SseParser } from "./sse.js"
 
 /**
  * What a handler tells the event loop after looking at one SSE event.
@@ -30,6 +30,8 @@ const tooLarge = (error: SseEventTooLarge) =>
 class EventDecoder<A> {
   private readonly parser = new SseParser()
   private readonly events: Array<SseEvent> = []
+  /** Events dispatched so far (comments and keep-alives dispatch none). */
+  dispatched = 0
 
   constructor(
     private readonly handle: (event: SseEvent, out: Array<A>) => Signal,
@@ -61,6 +63,7 @@ class EventDecoder<A> {
 
   private drain(out: Array<A>): Signal | undefined {
     const events = this.events
+    this.dispatched += events.length
     for (let i = 0; i < events.length; i++) {
       const signal = this.handle(events[i], out)
       if (signal === CONTINUE) continue
@@ -72,90 +75,74 @@ class EventDecoder<A> {
   }
 }
 
-type Values<A, In, InErr> = Channel.Channel<Chunk.Chunk<A>, In, TensormeshError, InErr, void, unknown>
+/**
+ * What a stream's handler does with one SSE event: push the values it yields into `out` and say how to go on.
+ *
+ * @internal
+ */
+export type Handler<A> = (event: SseEvent, out: Array<A>) => Signal
+
+type Values<A> = Channel.Channel<Chunk.Chunk<A>, unknown, TensormeshError, unknown, void, unknown>
 
 /** Emits what `out` holds (a scratch array, reused: the chunk gets a copy of the exact size) and goes on. */
-const emit = <A, In, InErr>(out: Array<A>, next: Values<A, In, InErr>): Values<A, In, InErr> => {
+const emit = <A>(out: Array<A>, next: Values<A>): Values<A> => {
   if (out.length === 0) return next
   const values = out.slice()
   out.length = 0
   return Channel.zipRight(Channel.write(Chunk.unsafeFromArray(values)), next)
 }
 
-const finish = <A, In, InErr>(signal: Signal): Values<A, In, InErr> =>
+const finish = <A>(signal: Signal): Values<A> =>
   signal === STOP ? Channel.void : Channel.fail(signal as TensormeshError)
 
 /**
- * The values of a streaming response's body, a network read at a time: SSE decoding and `handle` fused into one
- * stage, so that each read is parsed, handled and emitted as one chunk without intermediate streams. `handle`
- * pushes what an event yields into `out` and signals whether to go on. Values decoded before a failure (an
- * oversized event, a failing signal) are delivered before it; a terminal event ends the stream; a body that ends
- * before it fails with `truncated` (`StreamTruncated`).
+ * A body to decode: `pull` gives the network reads as they come (`undefined` at the end); `onEvent` is told when a
+ * read completed at least one event (the idle timeout counts from there).
  *
  * @internal
  */
-export const sseValues = <A>(
-  body: Stream.Stream<Uint8Array, TensormeshError>,
-  handle: (event: SseEvent, out: Array<A>) => Signal,
-  truncated: () => UpstreamError
-): Stream.Stream<A, TensormeshError> =>
-  Stream.suspend(() => {
-    const decoder = new EventDecoder(handle, truncated)
-    const out: Array<A> = []
-    const loop: Values<A, Chunk.Chunk<Uint8Array>, TensormeshError> = Channel.readWithCause({
-      onInput: (reads: Chunk.Chunk<Uint8Array>) => {
-        for (let i = 0; i < reads.length; i++) {
-          const signal = decoder.push(Chunk.unsafeGet(reads, i), out)
-          if (signal !== undefined) return emit(out, finish(signal))
-        }
-        return emit(out, loop)
-      },
-      onFailure: (cause: Cause.Cause<TensormeshError>) => Channel.failCause(cause),
-      onDone: () => emit(out, finish(decoder.end(out)))
-    })
-    return Stream.pipeThroughChannel(body, loop)
-  })
+export interface EventSource {
+  readonly pull: Effect.Effect<Chunk.Chunk<Uint8Array> | undefined, TensormeshError>
+  readonly onEvent: () => void
+}
 
 /**
- * The same as `sseValues` as a channel that pulls the body itself: `next` gives the network reads as they come,
- * decoded (`undefined` at the end). One stage from the socket to the values, for the direct transport.
+ * The values of a streaming response's body, a network read at a time: SSE decoding and `handle` fused into one
+ * stage, so that each read is parsed, handled and emitted as one chunk without intermediate streams. Values
+ * decoded before a failure (an oversized event, a failing signal) are delivered before it; a terminal event ends
+ * the stream; a body that ends before it fails with `truncated` (`StreamTruncated`).
  *
  * @internal
  */
-export const valuesChannel = <A>(
-  next: Effect.Effect<Chunk.Chunk<string> | undefined, TensormeshError>,
-  handle: (event: SseEvent, out: Array<A>) => Signal,
+export const eventsChannel = <A>(
+  open: Effect.Effect<EventSource, TensormeshError>,
+  handler: () => Handler<A>,
   truncated: () => UpstreamError
-): Values<A, unknown, unknown> =>
-  Channel.suspend(() => {
-    const decoder = new EventDecoder(handle, truncated)
+): Values<A> =>
+  Channel.flatMap(Channel.fromEffect(open), (source) => {
+    const decoder = new EventDecoder(handler(), truncated)
     const out: Array<A> = []
-    const loop: Values<A, unknown, unknown> = Channel.flatMap(Channel.fromEffect(next), (reads) => {
+    const loop: Values<A> = Channel.flatMap(Channel.fromEffect(source.pull), (reads) => {
       if (reads === undefined) return emit(out, finish(decoder.end(out)))
+      const before = decoder.dispatched
       for (let i = 0; i < reads.length; i++) {
         const signal = decoder.push(Chunk.unsafeGet(reads, i), out)
         if (signal !== undefined) return emit(out, finish(signal))
       }
+      if (decoder.dispatched !== before) source.onEvent()
       return emit(out, loop)
     })
     return loop
   })
 
 /**
- * The raw lines of a streaming response's body.
+ * An error reported inside a stream: `event: error`, or a data object with an `error` key. Its `detail` and `body`
+ * are bounded and scrubbed of `secrets` as those of an error response (`parseErrorBody`).
  *
  * @internal
  */
-export const sseLines = (body: Stream.Stream<Uint8Array, TensormeshError>): Stream.Stream<string, TensormeshError> =>
-  decodeLines(body)
-
-/**
- * An error reported inside a stream: `event: error`, or a data object with an `error` key.
- *
- * @internal
- */
-export const streamError = (data: string, parsed: unknown): UpstreamError => {
-  const { body, detail } = parseErrorBody(data)
+export const streamError = (data: string, parsed: unknown, secrets: ReadonlyArray<string> = []): UpstreamError => {
+  const { body, detail } = parseErrorBody(data, secrets)
   const payload = (parsed ?? body) as { error?: { code?: unknown } | unknown; code?: unknown } | undefined
   const inner = typeof payload?.error === "object" && payload.error !== null
     ? payload.error as { code?: unknown }
@@ -170,11 +157,11 @@ export const streamError = (data: string, parsed: unknown): UpstreamError => {
 }
 
 /** @internal */
-export const notJson = (data: string, cause: unknown): UpstreamError =>
+export const notJson = (data: string, cause: unknown, secrets: ReadonlyArray<string> = []): UpstreamError =>
   new UpstreamError({
     reason: "InvalidResponse",
     retryable: false,
-    detail: `a stream event is not JSON: ${truncate(data, 200)}`,
+    detail: `a stream event is not JSON: ${boundText(data, 200, secrets)}`,
     cause
   })
 

@@ -47,28 +47,11 @@ const K_ARRAY = 64
 const K_OTHER = 128
 const K_ALL = 255
 
-const kindOf = (u: unknown): number => {
-  switch (typeof u) {
-    case "string":
-      return K_STRING
-    case "number":
-      return K_NUMBER
-    case "boolean":
-      return K_BOOLEAN
-    case "undefined":
-      return K_UNDEFINED
-    case "object":
-      return u === null ? K_NULL : Array.isArray(u) ? K_ARRAY : K_OBJECT
-    default:
-      return K_OTHER
-  }
-}
-
 /**
  * Checks as generated JavaScript: a struct's fields read by name and tested inline, each nested check called from
- * a call site of its own, which the engine can inline (a generic loop over closures cannot). Only where the runtime
- * allows code generation (not under a CSP without `unsafe-eval`, nor on some edge runtimes): elsewhere the closures
- * below do the same checks. The generated code holds no data: property names are JSON-quoted, everything else is
+ * a call site of its own, which the engine can inline (a generic loop over closures cannot: measured, closures
+ * cost 2–3× as much per chunk). Only where the runtime allows code generation (not under a CSP without
+ * `unsafe-eval`, nor on some edge runtimes): elsewhere nothing compiles and `Schema` decides every value. The generated code holds no data: property names are JSON-quoted, everything else is
  * passed in as parameters.
  */
 let generation: boolean | undefined
@@ -131,8 +114,6 @@ interface Context {
   readonly decoding: boolean
   /** Set by a transformation's check when applying it would change the input (else `apply` is skipped). */
   readonly flags: { dirty: boolean }
-  /** Generate JavaScript for the checks (else closures). */
-  readonly codegen: boolean
 }
 
 const literalKind = (literal: AST.LiteralValue): number =>
@@ -146,17 +127,13 @@ const literalKind = (literal: AST.LiteralValue): number =>
     ? K_BOOLEAN
     : K_OTHER
 
-const checkOf = (mask: number, rest: Check | undefined, codegen: boolean): Check =>
+const checkOf = (mask: number, rest: Check | undefined): Check =>
   rest !== undefined && mask === 0
     ? rest
-    : codegen
-    ? generate({ rest }, `return !(${failsTest("u", mask, rest === undefined ? undefined : "rest")});`)
-    : rest === undefined
-    ? (u) => (kindOf(u) & mask) !== 0
-    : (u) => (kindOf(u) & mask) !== 0 || rest(u)
+    : generate({ rest }, `return !(${failsTest("u", mask, rest === undefined ? undefined : "rest")});`)
 
-const node = (mask: number, rest: Check | undefined, kinds: number, apply?: Apply, codegen = false): Compiled => ({
-  check: checkOf(mask, rest, codegen),
+const node = (mask: number, rest: Check | undefined, kinds: number, apply?: Apply): Compiled => ({
+  check: checkOf(mask, rest),
   mask,
   rest,
   apply,
@@ -227,30 +204,13 @@ const compileArray = (ast: AST.TupleType, ctx: Context): Compiled => {
       }
       return true
     }
-  } else if (ctx.codegen) {
+  } else {
     check = generate(
       { rest },
       `if (!Array.isArray(u)) return false;\n` +
         `for (let i = 0; i < u.length; i++) {\n  const v = u[i];\n` +
         `  if (${failsTest("v", mask, rest === undefined ? undefined : "rest")}) return false;\n}\nreturn true;`
     )
-  } else if (rest === undefined) {
-    check = (u) => {
-      if (!Array.isArray(u)) return false
-      for (let i = 0; i < u.length; i++) {
-        if ((kindOf(u[i]) & mask) === 0) return false
-      }
-      return true
-    }
-  } else {
-    check = (u) => {
-      if (!Array.isArray(u)) return false
-      for (let i = 0; i < u.length; i++) {
-        const value = u[i]
-        if ((kindOf(value) & mask) === 0 && !rest(value)) return false
-      }
-      return true
-    }
   }
   return byCheck(
     check,
@@ -260,9 +220,6 @@ const compileArray = (ast: AST.TupleType, ctx: Context): Compiled => {
     }
   )
 }
-
-const isPlainObject = (u: unknown): u is Record<string, unknown> =>
-  typeof u === "object" && u !== null && !Array.isArray(u)
 
 const compileStruct = (ast: AST.TypeLiteral, ctx: Context): Compiled => {
   if (ast.propertySignatures.length === 0 && ast.indexSignatures.length === 0) {
@@ -294,7 +251,10 @@ const compileStruct = (ast: AST.TypeLiteral, ctx: Context): Compiled => {
   const strictKeys = ctx.strictKeys && ast.indexSignatures.length === 0
   const strictSymbols = ctx.strictKeys && ast.indexSignatures.length > 0
   const hasIndex = indexChecks.length > 0
+  // issue 12: an own `__proto__` key is left to Schema (whose result object then differs from the input)
+  const guardProto = ast.indexSignatures.length > 0
   const extra = (u: Record<string, unknown>): boolean => {
+    if (guardProto && hasOwn.call(u, "__proto__")) return false
     if (strictKeys) {
       // every own key (symbols and non-enumerable ones included, as Schema sees them) must be declared
       const keys = Reflect.ownKeys(u)
@@ -317,45 +277,26 @@ const compileStruct = (ast: AST.TypeLiteral, ctx: Context): Compiled => {
     }
     return true
   }
-  const needsExtra = strictKeys || strictSymbols || hasIndex
+  const needsExtra = strictKeys || strictSymbols || hasIndex || guardProto
   const apply: Apply | undefined = applies.length === 0 ? undefined : (u) => {
     for (let i = 0; i < applies.length; i++) {
       const [name, apply] = applies[i]
       if (hasOwn.call(u, name)) apply(u[name])
     }
   }
-  if (ctx.codegen) {
-    const params: Record<string, unknown> = { hasOwn, extra }
-    const lines = [`if (typeof u !== "object" || u === null || Array.isArray(u)) return false;`, `let v;`]
-    for (let i = 0; i < count; i++) {
-      const key = JSON.stringify(names[i])
-      const rest = rests[i] === undefined ? undefined : `r${i}`
-      if (rest !== undefined) params[rest] = rests[i]
-      lines.push(
-        `if (hasOwn.call(u, ${key})) { v = u[${key}]; if (${failsTest("v", masks[i], rest)}) return false; }` +
-          (required[i] ? ` else return false;` : "")
-      )
-    }
-    lines.push(needsExtra ? `return extra(u);` : `return true;`)
-    return byCheck(generate(params, lines.join("\n")), K_OBJECT, apply)
+  const params: Record<string, unknown> = { hasOwn, extra }
+  const lines = [`if (typeof u !== "object" || u === null || Array.isArray(u)) return false;`, `let v;`]
+  for (let i = 0; i < count; i++) {
+    const key = JSON.stringify(names[i])
+    const rest = rests[i] === undefined ? undefined : `r${i}`
+    if (rest !== undefined) params[rest] = rests[i]
+    lines.push(
+      `if (hasOwn.call(u, ${key})) { v = u[${key}]; if (${failsTest("v", masks[i], rest)}) return false; }` +
+        (required[i] ? ` else return false;` : "")
+    )
   }
-  const check: Check = (u) => {
-    if (!isPlainObject(u)) return false
-    for (let i = 0; i < count; i++) {
-      const name = names[i]
-      if (hasOwn.call(u, name)) {
-        const value = u[name]
-        if ((kindOf(value) & masks[i]) === 0) {
-          const rest = rests[i]
-          if (rest === undefined || !rest(value)) return false
-        }
-      } else if (required[i]) {
-        return false
-      }
-    }
-    return needsExtra ? extra(u) : true
-  }
-  return byCheck(check, K_OBJECT, apply)
+  lines.push(needsExtra ? `return extra(u);` : `return true;`)
+  return byCheck(generate(params, lines.join("\n")), K_OBJECT, apply)
 }
 
 const compileUnion = (ast: AST.Union, ctx: Context): Compiled => {
@@ -376,20 +317,11 @@ const compileUnion = (ast: AST.Union, ctx: Context): Compiled => {
     ? undefined
     : n === 1
     ? rests[0]
-    : ctx.codegen
-    ? generate(
+    : generate(
       Object.fromEntries(rests.map((r, i) => [`r${i}`, r])),
       `return ${rests.map((_, i) => `r${i}(u)`).join(" || ")};`
     )
-    : n === 2
-    ? ((a, b) => (u: unknown) => a(u) || b(u))(rests[0], rests[1])
-    : (u) => {
-      for (let i = 0; i < n; i++) {
-        if (rests[i](u)) return true
-      }
-      return false
-    }
-  if (members.every((member) => member.apply === undefined)) return node(mask, rest, kinds, undefined, ctx.codegen)
+  if (members.every((member) => member.apply === undefined)) return node(mask, rest, kinds, undefined)
   // which member Schema picks decides what is applied: only certain when no two members accept the same kind
   if (overlap) throw new Unsupported("union of overlapping members that transform")
   const checks = members.map((member) => member.check)
@@ -401,7 +333,7 @@ const compileUnion = (ast: AST.Union, ctx: Context): Compiled => {
       }
     }
   }
-  return node(mask, rest, kinds, apply, ctx.codegen)
+  return node(mask, rest, kinds, apply)
 }
 
 /**
@@ -473,21 +405,11 @@ const attempt = <A>(f: () => A): A | undefined => {
   }
 }
 
-/**
- * `"generated"` (the default, where the runtime allows it) or `"closures"`: both backends check exactly the same;
- * tests run both.
- *
- * @internal
- */
-export type Backend = "generated" | "closures"
-
-const contextFor = (options: AST.ParseOptions, decoding: boolean, backend: Backend | undefined): Context => ({
-  options,
-  strictKeys: options.onExcessProperty === "error",
-  decoding,
-  flags: { dirty: false },
-  codegen: backend !== "closures" && canGenerate()
-})
+/** The context of one compilation; where the runtime cannot generate code, nothing compiles. */
+const contextFor = (options: AST.ParseOptions, decoding: boolean): Context => {
+  if (!canGenerate()) throw new Unsupported("code generation")
+  return { options, strictKeys: options.onExcessProperty === "error", decoding, flags: { dirty: false } }
+}
 
 /**
  * A predicate that holds only for values `Schema.validate(schema, options)` accepts as they are; `undefined` when
@@ -497,11 +419,10 @@ const contextFor = (options: AST.ParseOptions, decoding: boolean, backend: Backe
  */
 export const compileValidator = (
   schema: Schema.Schema.Any,
-  options: AST.ParseOptions,
-  backend?: Backend
+  options: AST.ParseOptions
 ): ((u: unknown) => boolean) | undefined =>
   qualifies(options)
-    ? attempt(() => compile(AST.typeAST(schema.ast), contextFor(options, false, backend)).check)
+    ? attempt(() => compile(AST.typeAST(schema.ast), contextFor(options, false)).check)
     : undefined
 
 /**
@@ -513,12 +434,11 @@ export const compileValidator = (
  */
 export const compileDecoder = (
   schema: Schema.Schema.Any,
-  options: AST.ParseOptions,
-  backend?: Backend
+  options: AST.ParseOptions
 ): ((u: unknown) => boolean) | undefined =>
   qualifies(options)
     ? attempt(() => {
-      const ctx = contextFor(options, true, backend)
+      const ctx = contextFor(options, true)
       const flags = ctx.flags
       const { apply, check } = compile(schema.ast, ctx)
       return apply === undefined ? check : (u: unknown) => {
@@ -537,4 +457,4 @@ export const compileDecoder = (
  * @internal
  */
 export const decoderTransforms = (schema: Schema.Schema.Any, options: AST.ParseOptions): boolean =>
-  attempt(() => compile(schema.ast, contextFor(options, true, "closures")).apply !== undefined) ?? true
+  attempt(() => compile(schema.ast, contextFor(options, true)).apply !== undefined) ?? true

@@ -1,10 +1,17 @@
 import * as HttpClient from "@effect/platform/HttpClient"
-import { Config, type Context, Effect, Layer, Option } from "effect"
+import { type Context, Effect, Layer } from "effect"
 import type { ClientOptions, OnDemandOptions } from "../ClientOptions.js"
 import type { InferenceClient } from "../InferenceClient.js"
+import type { Resolved } from "../Settings.js"
+import type { ValidationError } from "../TensormeshError.js"
+import { Transport } from "../Transport.js"
 import { make } from "./client.js"
+import { resolve } from "./config.js"
+import { invalidConfig } from "./errors.js"
+import { fromHttpClient } from "./httpTransport.js"
 import { resolveSettings, type Surface } from "./settings.js"
 
+/** A surface over the `Transport` in context. */
 const layerFor = <I>(
   tag: Context.Tag<I, InferenceClient>,
   surface: Surface,
@@ -12,54 +19,93 @@ const layerFor = <I>(
 ) =>
   Layer.effect(
     tag,
-    Effect.flatMap(HttpClient.HttpClient, (client) => Effect.map(resolveSettings(surface, options, client), make))
+    Effect.flatMap(Transport, (transport) =>
+      options.transformClient !== undefined
+        ? Effect.fail(invalidConfig("transformClient needs a layer that builds its transport from an HttpClient"))
+        : Effect.map(resolveSettings(surface, options, transport), make))
+  )
+
+/** A surface over a transport built from the `HttpClient` in context (adjusted by `transformClient`). */
+const httpLayerFor = <I>(
+  tag: Context.Tag<I, InferenceClient>,
+  surface: Surface,
+  { transformClient, ...options }: ClientOptions | OnDemandOptions
+) =>
+  Layer.provide(
+    layerFor(tag, surface, options),
+    Layer.effect(
+      Transport,
+      Effect.map(HttpClient.HttpClient, (client) => fromHttpClient(transformClient ? transformClient(client) : client))
+    )
   )
 
 /** @internal */
 export const serverlessLayer = <I>(tag: Context.Tag<I, InferenceClient>, options: ClientOptions) =>
-  layerFor(tag, "serverless", options)
+  httpLayerFor(tag, "serverless", options)
 
 /** @internal */
 export const onDemandLayer = <I>(tag: Context.Tag<I, InferenceClient>, options: OnDemandOptions) =>
+  httpLayerFor(tag, "on-demand", options)
+
+/** @internal */
+export const serverlessWithTransport = <I>(tag: Context.Tag<I, InferenceClient>, options: ClientOptions) =>
+  layerFor(tag, "serverless", options)
+
+/** @internal */
+export const onDemandWithTransport = <I>(tag: Context.Tag<I, InferenceClient>, options: OnDemandOptions) =>
   layerFor(tag, "on-demand", options)
 
-const optional = <A>(config: Config.Config<A>) => Config.map(Config.option(config), Option.getOrUndefined)
+const fromResolved = (resolved: Resolved) => ({
+  apiKey: resolved.apiKey?.value,
+  timeout: resolved.timeout.value,
+  maxRetries: resolved.maxRetries.value,
+  idleTimeout: resolved.idleTimeout.value
+})
 
-const common = {
-  apiKey: optional(Config.redacted("TENSORMESH_INFERENCE_API_KEY")),
-  timeout: optional(Config.map(Config.number("TENSORMESH_TIMEOUT_SECONDS"), (s) => s * 1000)),
-  maxRetries: optional(Config.integer("TENSORMESH_MAX_RETRIES"))
-}
-
-/** @internal */
-export const serverlessConfig: Config.Config<ClientOptions> = Config.all({
-  ...common,
-  baseUrl: optional(Config.string("TENSORMESH_SERVERLESS_BASE_URL"))
+const inputOf = (options: Partial<ClientOptions>) => ({
+  apiKey: options.apiKey,
+  timeout: options.timeout,
+  maxRetries: options.maxRetries,
+  idleTimeout: options.idleTimeout
 })
 
 /** @internal */
-export const onDemandConfig: Config.Config<OnDemandOptions> = Config.all({
-  ...common,
-  baseUrl: Config.string("TENSORMESH_ON_DEMAND_BASE_URL"),
-  userId: Config.redacted("TENSORMESH_ON_DEMAND_USER_ID")
-})
+export const serverlessConfig: Effect.Effect<ClientOptions, ValidationError> = Effect.suspend(() =>
+  serverlessOptions({})
+)
 
-const defined = <A extends object>(options: A): Partial<A> =>
-  Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<A>
+const serverlessOptions = (options: Partial<ClientOptions>) =>
+  Effect.map(
+    resolve({ ...inputOf(options), serverlessBaseUrl: options.baseUrl }, {
+      serverless: true,
+      onDemand: "unused",
+      onDemandBaseUrlOption: "baseUrl"
+    }),
+    (resolved): ClientOptions => ({ ...options, ...fromResolved(resolved), baseUrl: resolved.serverlessBaseUrl.value })
+  )
+
+const onDemandOptions = (options: Partial<OnDemandOptions>) =>
+  Effect.map(
+    resolve({ ...inputOf(options), onDemandBaseUrl: options.baseUrl, userId: options.userId }, {
+      serverless: false,
+      onDemand: "required",
+      onDemandBaseUrlOption: "baseUrl"
+    }),
+    (resolved): OnDemandOptions => ({
+      ...options,
+      ...fromResolved(resolved),
+      baseUrl: resolved.onDemandBaseUrl!.value,
+      userId: resolved.userId!.value
+    })
+  )
+
+/** @internal */
+export const onDemandConfig: Effect.Effect<OnDemandOptions, ValidationError> = Effect.suspend(() => onDemandOptions({}))
 
 /** @internal */
 export const serverlessLayerConfig = <I>(tag: Context.Tag<I, InferenceClient>, options: Partial<ClientOptions>) =>
-  Layer.unwrapEffect(
-    Effect.map(serverlessConfig, (config) => serverlessLayer(tag, { ...defined(config), ...defined(options) }))
-  )
+  Layer.unwrapEffect(Effect.map(serverlessOptions(options), (resolved) => serverlessLayer(tag, resolved)))
 
 /** @internal */
 export const onDemandLayerConfig = <I>(tag: Context.Tag<I, InferenceClient>, options: Partial<OnDemandOptions>) =>
-  Layer.unwrapEffect(
-    Effect.map(
-      options.baseUrl !== undefined && options.userId !== undefined
-        ? Effect.map(Config.all(common), (c) => ({ ...defined(c), baseUrl: options.baseUrl!, userId: options.userId! }))
-        : onDemandConfig,
-      (config) => onDemandLayer(tag, { ...defined(config), ...defined(options) } as OnDemandOptions)
-    )
-  )
+  Layer.unwrapEffect(Effect.map(onDemandOptions(options), (resolved) => onDemandLayer(tag, resolved)))

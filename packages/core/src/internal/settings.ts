@@ -1,10 +1,9 @@
-import * as HttpClient from "@effect/platform/HttpClient"
 import { Duration, Effect, Redacted } from "effect"
 import type { ClientOptions, Limits, OnDemandOptions } from "../ClientOptions.js"
 import { LimitStore } from "../LimitStore.js"
 import { baseUrlProblem, DEFAULT_SERVERLESS_BASE_URL, defaults, isUserId, splitBaseUrl } from "../Settings.js"
 import type { ValidationError } from "../TensormeshError.js"
-import { type DirectTransport, directTransportOf } from "./direct.js"
+import type * as Transport from "../Transport.js"
 import { invalidConfig } from "./errors.js"
 import { type LimitContext, limitContext, type ResolvedLimits, resolveLimits } from "./limits.js"
 
@@ -28,18 +27,17 @@ export interface Settings {
   readonly totalTimeout: Duration.Duration | undefined
   readonly maxRetries: number
   readonly idleTimeout: Duration.Duration
+  readonly maxResponseBytes: number
   readonly headers: Readonly<Record<string, string>>
   readonly stripThinking: boolean
-  readonly httpClient: HttpClient.HttpClient
-  /**
-   * The direct transport of the client, when it offers one and nothing stands between it and the SDK (no
-   * `transformClient` that wraps it, no trace propagation, which only `HttpClient` does).
-   */
-  readonly direct: DirectTransport | undefined
+  readonly propagateTraceContext: boolean
+  readonly transport: Transport.Service
+  /** The key and the user id as text: scrubbed from anything a server echoes into an error. */
+  readonly secrets: ReadonlyArray<string>
   /** The layer's `limits` as given (a call's fields go over them) and checked. */
   readonly limits: Limits | undefined
   readonly resolvedLimits: ResolvedLimits | undefined
-  /** The store and key of the limits, made on first use. */
+  /** The store and key of the limits (the `LimitStore` in the layer's context, else one in memory), made on first use. */
   readonly limitContext: Effect.Effect<LimitContext>
 }
 
@@ -82,6 +80,7 @@ export const resolveTimings = (options: {
   readonly totalTimeout?: Duration.DurationInput | undefined
   readonly idleTimeout?: Duration.DurationInput | undefined
   readonly maxRetries?: number | undefined
+  readonly maxResponseBytes?: number | undefined
 }) =>
   Effect.all({
     timeout: positiveDuration(options.timeout, "timeout"),
@@ -89,7 +88,12 @@ export const resolveTimings = (options: {
     idleTimeout: positiveDuration(options.idleTimeout, "idleTimeout"),
     maxRetries: options.maxRetries === undefined
       ? Effect.succeed(undefined)
-      : Effect.as(nonNegativeInt(options.maxRetries, "maxRetries"), options.maxRetries)
+      : Effect.as(nonNegativeInt(options.maxRetries, "maxRetries"), options.maxRetries),
+    maxResponseBytes: options.maxResponseBytes === undefined
+      ? Effect.succeed(undefined)
+      : Number.isSafeInteger(options.maxResponseBytes) && options.maxResponseBytes > 0
+      ? Effect.succeed(options.maxResponseBytes)
+      : Effect.fail(invalidConfig("maxResponseBytes must be a whole number > 0"))
   })
 
 const checkHeaders = (headers: Readonly<Record<string, string>> | undefined) =>
@@ -107,7 +111,7 @@ const checkHeaders = (headers: Readonly<Record<string, string>> | undefined) =>
 export const resolveSettings = (
   surface: Surface,
   options: ClientOptions | OnDemandOptions,
-  httpClient: HttpClient.HttpClient
+  transport: Transport.Service
 ): Effect.Effect<Settings, ValidationError> =>
   Effect.gen(function*() {
     const baseSetting = surface === "serverless" ? "baseUrl" : "baseUrl (on-demand)"
@@ -128,7 +132,6 @@ export const resolveSettings = (
     const apiKey = options.apiKey !== undefined && Redacted.value(options.apiKey).trim() !== ""
       ? options.apiKey
       : undefined
-    const base = options.transformClient ? options.transformClient(httpClient) : httpClient
     const resolvedLimits = yield* resolveLimits(options.limits)
     const limits = yield* limitContext(surface, apiKey, yield* Effect.serviceOption(LimitStore))
     return {
@@ -141,14 +144,14 @@ export const resolveSettings = (
       totalTimeout: timings.totalTimeout,
       maxRetries: timings.maxRetries ?? defaults.maxRetries,
       idleTimeout: timings.idleTimeout ?? defaults.idleTimeout,
+      maxResponseBytes: timings.maxResponseBytes ?? defaults.maxResponseBytes,
       headers: options.headers ?? {},
       stripThinking: options.stripThinking ?? true,
-      httpClient: options.propagateTraceContext === true ? base : base.pipe(withoutPropagation),
-      direct: options.propagateTraceContext === true ? undefined : directTransportOf(base),
+      propagateTraceContext: options.propagateTraceContext === true,
+      transport,
+      secrets: [apiKey, userId].flatMap((secret) => secret === undefined ? [] : [Redacted.value(secret)]),
       limits: options.limits,
       resolvedLimits,
       limitContext: limits
     } satisfies Settings
   })
-
-const withoutPropagation = (client: HttpClient.HttpClient) => HttpClient.withTracerPropagation(client, false)

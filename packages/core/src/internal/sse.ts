@@ -1,7 +1,4 @@
-import * as Channel from "effect/Channel"
-import * as Chunk from "effect/Chunk"
 import * as Data from "effect/Data"
-import * as Stream from "effect/Stream"
 
 /**
  * One dispatched Server-Sent Event. `event` is `undefined` when the event had no (or an empty) `event:` field.
@@ -60,15 +57,16 @@ const BOM = 0xfeff
  */
 export class LineSplitter {
   private readonly decoder = textDecoder()
-  /** Text of the unfinished line. */
-  private buffer = ""
+  /** Text of the unfinished line, in pieces (joined once, when the line ends: linear in its length). */
+  private pending: Array<string> = []
+  private pendingChars = 0
   /** The previous text ended with `\r`: a `\n` at the start of the next text belongs to it. */
   private skipLF = false
   private atStart = true
 
   /** Length in characters of the unfinished line held back. */
   get pendingLength(): number {
-    return this.buffer.length
+    return this.pendingChars
   }
 
   push(bytes: Uint8Array): Array<string> {
@@ -97,11 +95,17 @@ export class LineSplitter {
   /** Flushes the decoder and appends the remaining lines, including a final line without a terminator, to `out`. */
   endInto(out: Array<string>): void {
     this.scan(this.decoder.decode(), out)
-    if (this.buffer.length > 0) {
-      out.push(this.buffer)
-      this.buffer = ""
-    }
+    if (this.pendingChars > 0) out.push(this.takePending(""))
     this.skipLF = false
+  }
+
+  /** The unfinished line completed by `tail`. */
+  private takePending(tail: string): string {
+    const pending = this.pending
+    const line = pending.length === 1 ? pending[0] + tail : pending.join("") + tail
+    this.pending = []
+    this.pendingChars = 0
+    return line
   }
 
   private scan(text: string, out: Array<string>): void {
@@ -133,19 +137,16 @@ export class LineSplitter {
           this.skipLF = true
         }
       }
-      if (this.buffer.length > 0) {
-        out.push(this.buffer + text.slice(pos, end))
-        this.buffer = ""
-      } else {
-        out.push(text.slice(pos, end))
-      }
+      out.push(this.pendingChars > 0 ? this.takePending(text.slice(pos, end)) : text.slice(pos, end))
       pos = next
       if (lf !== -1 && lf < pos) lf = text.indexOf("\n", pos)
       if (cr !== -1 && cr < pos) cr = text.indexOf("\r", pos)
     }
     if (pos < length) {
       // a copy, not a slice: a slice would keep the whole read's text alive while the stream waits for the next one
-      this.buffer = flat(this.buffer.length > 0 ? this.buffer + text.slice(pos) : text.slice(pos))
+      const rest = flat(text.slice(pos))
+      this.pending.push(rest)
+      this.pendingChars += rest.length
     }
   }
 }
@@ -257,77 +258,3 @@ export class SseParser {
     }
   }
 }
-
-/**
- * Runs a stateful push/end transducer over the chunks of a stream: each upstream chunk becomes (at most) one output
- * chunk; errors of type `E2` thrown by the transducer fail the stream after the outputs collected so far are emitted.
- */
-const transduce = <A, B, E, R, E2>(
-  self: Stream.Stream<A, E, R>,
-  make: () => {
-    readonly pushInto: (input: A, out: Array<B>) => void
-    readonly endInto: (out: Array<B>) => void
-  },
-  isFailure: (u: unknown) => u is E2
-): Stream.Stream<B, E | E2, R> =>
-  Stream.suspend(() => {
-    const state = make()
-    const emit = (
-      out: Array<B>,
-      error: E2 | undefined,
-      next: Channel.Channel<Chunk.Chunk<B>, Chunk.Chunk<A>, E | E2, E, unknown, unknown>
-    ): Channel.Channel<Chunk.Chunk<B>, Chunk.Chunk<A>, E | E2, E, unknown, unknown> => {
-      const rest = error === undefined ? next : Channel.fail(error)
-      return out.length === 0 ? rest : Channel.zipRight(Channel.write(Chunk.unsafeFromArray(out)), rest)
-    }
-    const loop: Channel.Channel<Chunk.Chunk<B>, Chunk.Chunk<A>, E | E2, E, unknown, unknown> = Channel.readWithCause({
-      onInput: (input: Chunk.Chunk<A>) => {
-        const out: Array<B> = []
-        try {
-          for (const element of input) state.pushInto(element, out)
-        } catch (error) {
-          if (isFailure(error)) return emit(out, error, loop)
-          throw error
-        }
-        return emit(out, undefined, loop)
-      },
-      onFailure: Channel.failCause,
-      onDone: () => {
-        const out: Array<B> = []
-        try {
-          state.endInto(out)
-        } catch (error) {
-          if (isFailure(error)) return emit(out, error, Channel.void)
-          throw error
-        }
-        return emit(out, undefined, Channel.void)
-      }
-    })
-    return Stream.pipeThroughChannel(self, loop)
-  })
-
-const isSseEventTooLarge = (u: unknown): u is SseEventTooLarge => u instanceof SseEventTooLarge
-
-const isNever = (_: unknown): _ is never => false
-
-/**
- * Decodes a byte stream (network reads) into SSE events. Each run of the stream has its own parser; the events of
- * one upstream chunk are emitted as one chunk; a pending event at EOF is dispatched; an oversized event fails the
- * stream with `SseEventTooLarge` (after the events before it). `[DONE]` is not interpreted.
- *
- * @internal
- */
-export const decodeSse = <E, R>(
-  bytes: Stream.Stream<Uint8Array, E, R>,
-  options?: { readonly maxEventSize?: number | undefined }
-): Stream.Stream<SseEvent, E | SseEventTooLarge, R> =>
-  transduce(bytes, () => new SseParser(options), isSseEventTooLarge)
-
-/**
- * Decodes a byte stream into lines (same line rules as `decodeSse`), including the empty lines and a final line
- * without a terminator.
- *
- * @internal
- */
-export const decodeLines = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>): Stream.Stream<string, E, R> =>
-  transduce(bytes, () => new LineSplitter(), isNever)

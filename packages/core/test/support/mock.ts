@@ -1,7 +1,9 @@
+import * as PlatformHeaders from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Effect, Layer } from "effect"
+import { Transport } from "../../src/index.js"
 
 /** A request as the mocked transport saw it (after every SDK middleware). */
 export interface Seen {
@@ -77,3 +79,78 @@ export const sseThenStall = (pieces: ReadonlyArray<string>, signal: AbortSignal)
   )
 
 export const data = (payload: unknown) => `data: ${JSON.stringify(payload)}\n\n`
+
+/**
+ * A `Transport` (the SDK's seam) over the same `Handler` as `mockTransport`: the handler's web `Response` is read
+ * through the seam's operations, and the seam's abort signal cancels it.
+ */
+export const mockSeam = (handler: Handler) => {
+  const seen: Array<Seen> = []
+  const respond = (request: Transport.Request, signal: AbortSignal) => {
+    const record: Seen = {
+      method: request.method,
+      url: request.url,
+      headers: request.headers,
+      body: request.body,
+      json: request.body === undefined ? undefined : JSON.parse(request.body),
+      signal
+    }
+    seen.push(record)
+    return Effect.flatMap(
+      Effect.tryPromise({
+        try: async () => await handler(record, seen.length),
+        catch: (cause) => new Transport.TransportError({ cause })
+      }),
+      (response) => response === undefined ? Effect.never : Effect.succeed(response)
+    ).pipe(Effect.raceFirst(abortedBy(signal)))
+  }
+  const headersOf = (response: Response) => {
+    const headers: Record<string, string> = {}
+    response.headers.forEach((value, name) => headers[name] = value)
+    return PlatformHeaders.fromInput(headers)
+  }
+  const service: Transport.Service = {
+    send: (request, limits) =>
+      Effect.flatMap(respond(request, limits.signal), (response) =>
+        Effect.map(
+          Effect.promise(async () => new Uint8Array(await response.arrayBuffer())),
+          (body): Transport.Response => ({ status: response.status, headers: headersOf(response), body })
+        )),
+    open: (request, limits) =>
+      Effect.flatMap(respond(request, limits.signal), (response) =>
+        Effect.gen(function*() {
+          const controller = new AbortController()
+          yield* Effect.addFinalizer(() => Effect.sync(() => controller.abort()))
+          const body = Transport.makeBody({})
+          const reader = response.body?.getReader()
+          const cancel = () => {
+            body.fail(new Transport.TransportError({ cause: new Error("aborted") }))
+            void reader?.cancel().catch(() => {})
+          }
+          limits.signal.addEventListener("abort", cancel)
+          controller.signal.addEventListener("abort", cancel)
+          void (async () => {
+            if (reader === undefined) return body.end()
+            try {
+              for (;;) {
+                const { done, value } = await reader.read()
+                if (done) return body.end()
+                body.offer(value)
+              }
+            } catch (cause) {
+              body.fail(new Transport.TransportError({ cause }))
+            }
+          })()
+          return { status: response.status, headers: headersOf(response), pull: body.pull } satisfies Transport.Opened
+        }))
+  }
+  return { seen, service, layer: Layer.succeed(Transport.Transport, service) }
+}
+
+const abortedBy = (signal: AbortSignal) =>
+  Effect.async<never, Transport.TransportError>((resume) => {
+    const onAbort = () => resume(Effect.fail(new Transport.TransportError({ cause: new Error("aborted") })))
+    if (signal.aborted) return onAbort()
+    signal.addEventListener("abort", onAbort, { once: true })
+    return Effect.sync(() => signal.removeEventListener("abort", onAbort))
+  })

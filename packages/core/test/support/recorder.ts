@@ -11,6 +11,7 @@ export interface Recording {
 
 export interface RecordedSpan {
   readonly name: string
+  readonly kind: Tracer.SpanKind
   readonly attributes: Map<string, unknown>
   readonly events: Array<{ readonly name: string; readonly attributes: Record<string, unknown> | undefined }>
   exit: Exit.Exit<unknown, unknown> | undefined
@@ -32,7 +33,7 @@ export const record = () => {
   const logs: Array<string> = []
   const tracer = Tracer.make({
     span: (name, parent, context, links, _start, kind) => {
-      const recorded: RecordedSpan = { name, attributes: new Map(), events: [], exit: undefined }
+      const recorded: RecordedSpan = { name, kind, attributes: new Map(), events: [], exit: undefined }
       spans.push(recorded)
       const id = String(++ids)
       const span: Tracer.Span = {

@@ -13,13 +13,18 @@ export const rawSseLines: Example = {
       const raw = yield* tm.completions.withStreamingResponse.create({
         model,
         prompt: "Stream a short reply.",
-        max_tokens: 8
+        max_tokens: 8,
+        stream: true
       })
       yield* Console.log(`completions: HTTP ${raw.status} ${raw.headers["content-type"]}`)
       yield* Stream.runForEach(Stream.filter(raw.lines, (line) => line !== ""), (line) => Console.log(`  ${line}`))
     }))
     yield* Effect.scoped(Effect.gen(function*() {
-      const raw = yield* tm.responses.withStreamingResponse.create({ model, input: "Stream a short reply." })
+      const raw = yield* tm.responses.withStreamingResponse.create({
+        model,
+        input: "Stream a short reply.",
+        stream: true
+      })
       yield* Console.log(`responses: HTTP ${raw.status}`)
       // Consecutive events of one type (the deltas) are shown once, with their count.
       const events = yield* Stream.runCollect(Stream.filter(raw.lines, (line) => line.startsWith("event:")))

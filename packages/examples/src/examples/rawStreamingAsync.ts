@@ -10,7 +10,8 @@ export const rawStreamingAsync: Example = {
     const { model } = yield* Target
     const raw = yield* tm.chat.completions.withStreamingResponse.create({
       model,
-      messages: [{ role: "user", content: "Stream a short reply." }]
+      messages: [{ role: "user", content: "Stream a short reply." }],
+      stream: true
     })
     // Another fiber reads the lines while this one is free; joining waits for the end of the stream.
     const reader = yield* Effect.fork(

@@ -10,7 +10,8 @@ export const streaming: Example = {
     const { thinkingModel: model } = yield* Target
     const request = { model, messages: [{ role: "user" as const, content: "Stream a short reply." }] }
     const deltas: Array<string> = []
-    yield* tm.chat.completions.stream(request).pipe(
+    // The Python guide's create(..., stream=True) is .stream(...): `stream: true` may be written, as there.
+    yield* tm.chat.completions.stream({ ...request, stream: true }).pipe(
       ChatStream.textDeltas,
       Stream.runForEach((text) => Effect.sync(() => deltas.push(text)))
     )

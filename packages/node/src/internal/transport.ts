@@ -1,9 +1,10 @@
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Undici from "@effect/platform-node/Undici"
 import type * as FileSystem from "@effect/platform/FileSystem"
+import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
-import type { ValidationError } from "@tensormesh-effect/core"
-import { Duration, Effect, Layer, Option, type Scope } from "effect"
+import { Transport, type ValidationError } from "@tensormesh-effect/core"
+import { Duration, Effect, Layer, Option, Scope } from "effect"
 import * as NodeTls from "node:tls"
 import { configError } from "./config/errors.js"
 import { readFile } from "./config/tm.js"
@@ -129,119 +130,248 @@ const withTimeouts = (agent: Undici.Dispatcher, timeouts: UndiciTimeouts): Undic
     dispatch({ ...options, headersTimeout: timeouts.headersTimeout, bodyTimeout: timeouts.bodyTimeout }, handler)
   )
 
-// The direct transport protocol of `@tensormesh-effect/core` (its `internal/direct.ts`), restated here: the SDK's
-// own requests skip the per-request work of `HttpClient` (URL parsing, an abort controller, a Node stream for the
-// body, the generic client span) and go straight to undici's `dispatch`. Any `HttpClient` combinator returns a
-// client without it, so wrapped clients keep working through `HttpClient`.
+const headersOf = (raw: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>) =>
+  Headers.fromInput(raw as Headers.Input)
 
-const DirectTransportId = Symbol.for("@tensormesh-effect/core/DirectTransport")
-
-interface DirectRequest {
-  readonly method: "GET" | "POST"
-  readonly origin: string
-  readonly path: string
-  readonly headers: Readonly<Record<string, string>>
-  readonly body: string | undefined
+/** The response's headers, converted from undici's only when read. */
+class LazyHeaders {
+  private converted: Headers.Headers | undefined
+  constructor(private readonly raw: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>) {}
+  get headers(): Headers.Headers {
+    return this.converted ??= headersOf(this.raw)
+  }
 }
 
-interface DirectHandler {
-  readonly onStart: (
-    status: number,
-    headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
-  ) => void
-  readonly onData: (chunk: Uint8Array) => void
-  readonly onEnd: () => void
-  readonly onError: (cause: unknown) => void
-}
-
-interface DirectExchange {
-  readonly abort: () => void
-  readonly pause: () => void
-  readonly resume: () => void
-}
+const aborted = (signal: AbortSignal) => new Transport.TransportError({ cause: signal.reason })
 
 /**
- * One exchange over `agent` per request, reported to the SDK's handler as undici reports it: status and headers,
- * body pieces, end or error. An abort before the request reached a connection takes effect when it does.
+ * One undici dispatch: the request sent on a pooled connection, its events reported to `on`; `abort` stops it
+ * (also before it reached a connection), `pause`/`resume` apply backpressure to the body.
+ */
+const dispatch = (
+  agent: Undici.Dispatcher,
+  timeouts: UndiciTimeouts,
+  request: Transport.Request,
+  on: {
+    readonly start: (status: number, headers: LazyHeaders) => void
+    readonly data: (chunk: Uint8Array) => void
+    readonly end: () => void
+    readonly error: (cause: unknown) => void
+  }
+) => {
+  let controller: Undici.Dispatcher.DispatchController | undefined
+  let stopped = false
+  let paused = false
+  let done = false
+  const handler: Undici.Dispatcher.DispatchHandler = {
+    onRequestStart(c) {
+      controller = c
+      if (stopped) c.abort(new Undici.errors.RequestAbortedError())
+      else if (paused) c.pause()
+    },
+    onResponseStart(_c, status, headers) {
+      if (status >= 200) on.start(status, new LazyHeaders(headers))
+    },
+    onResponseData(_c, chunk) {
+      on.data(chunk)
+    },
+    onResponseEnd() {
+      done = true
+      on.end()
+    },
+    onResponseError(_c, error) {
+      done = true
+      if (!stopped) on.error(error)
+    }
+  }
+  try {
+    agent.dispatch({
+      origin: request.origin,
+      path: request.path,
+      method: request.method,
+      headers: request.headers as Record<string, string>,
+      body: request.body ?? null,
+      headersTimeout: timeouts.headersTimeout,
+      bodyTimeout: timeouts.bodyTimeout
+    }, handler)
+  } catch (error) {
+    done = true
+    on.error(error)
+  }
+  return {
+    abort: () => {
+      if (stopped || done) return
+      stopped = true
+      controller?.abort(new Undici.errors.RequestAbortedError())
+    },
+    pause: () => {
+      paused = true
+      controller?.pause()
+    },
+    resume: () => {
+      paused = false
+      controller?.resume()
+    }
+  }
+}
+
+const concat = (pieces: ReadonlyArray<Uint8Array>, total: number): Uint8Array => {
+  if (pieces.length === 1) return pieces[0]
+  const all = new Uint8Array(total)
+  let offset = 0
+  for (const piece of pieces) {
+    all.set(piece, offset)
+    offset += piece.length
+  }
+  return all
+}
+
+const bodyTooLarge = (limit: number) =>
+  new Transport.TransportError({ cause: new Error(`the body is larger than ${limit} bytes`), tooLarge: true })
+
+/**
+ * The SDK's transport over undici: `dispatch` on the pooled `agent`, no `HttpClient` in between. Redirects are
+ * not followed (undici's dispatch never does).
  *
  * @internal
  */
-export const directTransport = (agent: Undici.Dispatcher, timeouts: UndiciTimeouts) => ({
-  exchange: (request: DirectRequest, handler: DirectHandler): DirectExchange => {
-    let controller: Undici.Dispatcher.DispatchController | undefined
-    let aborted = false
-    let paused = false
-    let done = false
-    const dispatchHandler: Undici.Dispatcher.DispatchHandler = {
-      onRequestStart(c) {
-        controller = c
-        if (aborted) c.abort(new Undici.errors.RequestAbortedError())
-        else if (paused) c.pause()
-      },
-      onResponseStart(_c, status, headers) {
-        if (status >= 200) handler.onStart(status, headers)
-      },
-      onResponseData(_c, chunk) {
-        handler.onData(chunk)
-      },
-      onResponseEnd() {
-        done = true
-        handler.onEnd()
-      },
-      onResponseError(_c, error) {
-        done = true
-        if (!aborted) handler.onError(error)
+export const nodeTransport = (agent: Undici.Dispatcher, timeouts: UndiciTimeouts): Transport.Service => ({
+  send: (request, limits) =>
+    Effect.async<Transport.Response, Transport.TransportError>((resume) => {
+      const signal = limits.signal
+      if (signal.aborted) return resume(Effect.fail(aborted(signal)))
+      let settled = false
+      let status = 0
+      let headers: LazyHeaders | undefined
+      const pieces: Array<Uint8Array> = []
+      let total = 0
+      const settle = (effect: Effect.Effect<Transport.Response, Transport.TransportError>) => {
+        if (settled) return
+        settled = true
+        signal.removeEventListener("abort", onAbort)
+        resume(effect)
       }
-    }
-    try {
-      agent.dispatch({
-        origin: request.origin,
-        path: request.path,
-        method: request.method,
-        headers: request.headers as Record<string, string>,
-        body: request.body ?? null,
-        headersTimeout: timeouts.headersTimeout,
-        bodyTimeout: timeouts.bodyTimeout
-      }, dispatchHandler)
-    } catch (error) {
-      done = true
-      handler.onError(error)
-    }
-    return {
-      abort: () => {
-        if (aborted || done) return
-        aborted = true
-        controller?.abort(new Undici.errors.RequestAbortedError())
-      },
-      pause: () => {
-        paused = true
-        controller?.pause()
-      },
-      resume: () => {
-        paused = false
-        controller?.resume()
+      const exchange = dispatch(agent, timeouts, request, {
+        start: (s, h) => {
+          status = s
+          headers = h
+        },
+        data: (chunk) => {
+          if (settled) return
+          total += chunk.length
+          if (total > limits.maxBytes) {
+            exchange.abort()
+            return settle(Effect.fail(bodyTooLarge(limits.maxBytes)))
+          }
+          pieces.push(chunk)
+        },
+        end: () => settle(Effect.succeed(new SentResponse(status, headers!, concat(pieces, total)))),
+        error: (cause) => settle(Effect.fail(new Transport.TransportError({ cause })))
+      })
+      function onAbort() {
+        exchange.abort()
+        settle(Effect.fail(aborted(signal)))
       }
-    }
-  }
+      signal.addEventListener("abort", onAbort, { once: true })
+      return Effect.sync(() => {
+        if (settled) return
+        settled = true
+        signal.removeEventListener("abort", onAbort)
+        exchange.abort()
+      })
+    }),
+  open: (request, limits) =>
+    Effect.flatMap(Effect.scope, (scope) => {
+      const signal = limits.signal
+      let exchange: ReturnType<typeof dispatch> | undefined = undefined
+      const body = Transport.makeBody({ onDrain: () => exchange?.resume() })
+      let settle: ((effect: Effect.Effect<Transport.Opened, Transport.TransportError>) => void) | undefined
+      const onAbort = () => {
+        exchange?.abort()
+        body.fail(aborted(signal))
+        settle?.(Effect.fail(aborted(signal)))
+      }
+      // the exchange ends with the scope, whatever happens to the stream that reads it
+      const release = Effect.sync(() => {
+        signal.removeEventListener("abort", onAbort)
+        exchange?.abort()
+      })
+      return Effect.zipRight(
+        Scope.addFinalizer(scope, release),
+        Effect.async<Transport.Opened, Transport.TransportError>((resume) => {
+          if (signal.aborted) return resume(Effect.fail(aborted(signal)))
+          let settled = false
+          settle = (effect) => {
+            if (settled) return
+            settled = true
+            resume(effect)
+          }
+          signal.addEventListener("abort", onAbort, { once: true })
+          exchange = dispatch(agent, timeouts, request, {
+            start: (status, headers) => settle!(Effect.succeed(new OpenedResponse(status, headers, body.pull))),
+            data: (chunk) => {
+              if (!body.offer(chunk)) exchange?.pause()
+            },
+            end: () => body.end(),
+            error: (cause) => {
+              const error = new Transport.TransportError({ cause })
+              body.fail(error)
+              settle!(Effect.fail(error))
+            }
+          })
+          return Effect.sync(() => {
+            settled = true
+            exchange?.abort()
+          })
+        })
+      )
+    })
 })
 
+class SentResponse implements Transport.Response {
+  constructor(readonly status: number, private readonly lazy: LazyHeaders, readonly body: Uint8Array) {}
+  get headers(): Headers.Headers {
+    return this.lazy.headers
+  }
+}
+
+class OpenedResponse implements Transport.Opened {
+  constructor(
+    readonly status: number,
+    private readonly lazy: LazyHeaders,
+    readonly pull: Transport.Opened["pull"]
+  ) {}
+  get headers(): Headers.Headers {
+    return this.lazy.headers
+  }
+}
+
 /**
- * The Node transport: `NodeHttpClient.makeUndici` over the dispatcher of `makeDispatcher`, offering the SDK its
- * direct transport over the same connection pool.
+ * The Node `HttpClient`: `NodeHttpClient.makeUndici` over the dispatcher of `makeDispatcher`.
  *
  * @internal
  */
 export const make = (
   input: Input
 ): Effect.Effect<HttpClient.HttpClient, ValidationError, Scope.Scope | FileSystem.FileSystem> =>
-  Effect.map(
-    makeDispatcher(input),
-    ({ agent, timeouts }) =>
-      Object.defineProperty(NodeHttpClient.makeUndici(withTimeouts(agent, timeouts)), DirectTransportId, {
-        value: directTransport(agent, timeouts)
-      })
-  )
+  Effect.map(makeDispatcher(input), ({ agent, timeouts }) => NodeHttpClient.makeUndici(withTimeouts(agent, timeouts)))
 
 /** @internal */
 export const layer = (input: Input): Layer.Layer<HttpClient.HttpClient, ValidationError, FileSystem.FileSystem> =>
   Layer.scoped(HttpClient.HttpClient, make(input))
+
+/**
+ * The SDK's Node transport over the dispatcher of `makeDispatcher`.
+ *
+ * @internal
+ */
+export const makeTransport = (
+  input: Input
+): Effect.Effect<Transport.Service, ValidationError, Scope.Scope | FileSystem.FileSystem> =>
+  Effect.map(makeDispatcher(input), ({ agent, timeouts }) => nodeTransport(agent, timeouts))
+
+/** @internal */
+export const layerTransport = (
+  input: Input
+): Layer.Layer<Transport.Transport, ValidationError, FileSystem.FileSystem> =>
+  Layer.scoped(Transport.Transport, makeTransport(input))

@@ -7,9 +7,11 @@ import {
   type ClientOptions,
   type InferenceClient,
   Serverless,
-  ServerlessLayer
+  ServerlessLayer,
+  type Transport as CoreTransport
 } from "@tensormesh-effect/core"
-import { Clock, Effect, Layer, Redacted, Stream } from "effect"
+import { Clock, Duration, Effect, Layer, Redacted, Stream } from "effect"
+import * as util from "node:util"
 import * as LocalServer from "../../src/LocalServer.js"
 
 export type Call = "chat.create" | "chat.stream" | "models.list"
@@ -35,6 +37,8 @@ export interface Row {
     readonly maxMillis: number
     /** For streams: text deltas delivered before the failure. */
     readonly delivered?: "none" | "some"
+    /** Upper bound on the length of the error's `message`. */
+    readonly maxMessageLength?: number
   }
 }
 
@@ -45,6 +49,12 @@ export interface Observed {
   readonly delivered: number
   readonly status: number | undefined
   readonly retryable: boolean | undefined
+  /** The length of the error's `message` (0 on success). */
+  readonly messageLength: number
+  /** Whether the error renders (`String`, `JSON.stringify`, `util.inspect`, a formatted `retryAfter`) without throwing. */
+  readonly renders: boolean
+  /** Whether the API key appears in any rendering of the error. */
+  readonly leaked: boolean
 }
 
 const shapes = ["nested", "flat", "string", "detail", "text", "html", "empty"] as const
@@ -65,11 +75,14 @@ const outcomeOf: Record<number, string> = {
   504: "UpstreamError/ServerError"
 }
 
+const KEY = Redacted.make("ak-fault-suite-0123456789")
 const quick = { maxRetries: 0 } satisfies ClientOptions
 const firstOnly = (route: LocalServer.RoutePath, fault: string): ReadonlyArray<LocalServer.FaultRule> => [
   { route, times: 1, fault }
 ]
 const inSeconds = (seconds: number) => new Date(Date.now() + seconds * 1000).toUTCString()
+const always = (fault: LocalServer.Fault) => () => [{ route: "*" as const, fault }]
+const deepJson = (depth: number) => "[".repeat(depth) + "]".repeat(depth)
 
 export const rows = (): ReadonlyArray<Row> => [
   // every status in every error-body shape, no retries: the tag and reason users branch on
@@ -215,6 +228,83 @@ export const rows = (): ReadonlyArray<Row> => [
     client: quick,
     expect: { outcome: "ok", attempts: 1, maxMillis: 2000, delivered: "some" }
   },
+  // hostile error bodies (issue 11): linear time, bounded messages, renderable errors, no secret echoed
+  ...[100_000, 400_000].map((size): Row => ({
+    name: `502 whose body is ${size / 1000} KB of \`<\``,
+    call: "chat.create",
+    rules: always({ status: 502, shape: "text", message: "<".repeat(size) }),
+    client: quick,
+    expect: { outcome: "UpstreamError/ServerError", attempts: 1, maxMillis: 2000, maxMessageLength: 400 }
+  })),
+  ...[100_000, 400_000].map((size): Row => ({
+    name: `an error event mid-stream whose message is ${size / 1000} KB of \`<\``,
+    call: "chat.stream",
+    rules: always({ errorAfterChunks: 3, message: "<".repeat(size) }),
+    client: quick,
+    expect: {
+      outcome: "UpstreamError/StreamError",
+      attempts: 1,
+      maxMillis: 2000,
+      delivered: "some",
+      maxMessageLength: 4200
+    }
+  })),
+  {
+    name: "500 with a 10 MB error message: a short message",
+    call: "chat.create",
+    rules: always({ status: 500, message: "x".repeat(10_000_000) }),
+    client: quick,
+    expect: { outcome: "UpstreamError/ServerError", attempts: 1, maxMillis: 4000, maxMessageLength: 4200 }
+  },
+  {
+    name: "500 with a 100k-deep JSON body: the error serialises",
+    call: "chat.create",
+    rules: always({ status: 500, shape: "text", message: deepJson(100_000) }),
+    client: quick,
+    expect: { outcome: "UpstreamError/ServerError", attempts: 1, maxMillis: 2000 }
+  },
+  {
+    name: "429 retry-after-ms: 1e308: capped, not waited for, formattable",
+    call: "chat.create",
+    rules: always({ status: 429, retryAfterMs: 1e308 }),
+    client: { maxRetries: 2 },
+    expect: { outcome: "UpstreamError/RateLimited", attempts: 1, maxMillis: 2000 }
+  },
+  {
+    name: "503 Retry-After: 1e300 seconds: capped, not waited for",
+    call: "models.list",
+    rules: always({ status: 503, retryAfter: 1e300 }),
+    client: { maxRetries: 2 },
+    expect: { outcome: "UpstreamError/Unavailable", attempts: 1, maxMillis: 2000 }
+  },
+  {
+    name: "401 echoing the key as a bearer credential: scrubbed",
+    call: "chat.create",
+    rules: always({ status: 401, message: `Invalid API key: Bearer ${Redacted.value(KEY)}` }),
+    client: quick,
+    expect: { outcome: "AuthError/Unauthorized", attempts: 1, maxMillis: 2000 }
+  },
+  {
+    name: "401 echoing the key as a bearer credential in a text body: scrubbed",
+    call: "chat.create",
+    rules: always({ status: 401, shape: "text", message: `Invalid API key: Bearer ${Redacted.value(KEY)}` }),
+    client: quick,
+    expect: { outcome: "AuthError/Unauthorized", attempts: 1, maxMillis: 2000 }
+  },
+  {
+    name: "400 echoing the bare key (no Bearer prefix) in its message: scrubbed",
+    call: "chat.create",
+    rules: always({ status: 400, message: `key ${Redacted.value(KEY)} is not allowed for this model` }),
+    client: quick,
+    expect: { outcome: "ValidationError/BadRequest", attempts: 1, maxMillis: 2000 }
+  },
+  {
+    name: "an error event echoing the bare key mid-stream: scrubbed",
+    call: "chat.stream",
+    rules: always({ errorAfterChunks: 2, message: `quota of ${Redacted.value(KEY)} exhausted` }),
+    client: quick,
+    expect: { outcome: "UpstreamError/StreamError", attempts: 1, maxMillis: 2000 }
+  },
   {
     name: "a slow trickle under the idle timeout (120 ms per token, idle 600 ms)",
     call: "chat.stream",
@@ -224,7 +314,6 @@ export const rows = (): ReadonlyArray<Row> => [
   }
 ]
 
-const KEY = Redacted.make("ak-fault-suite")
 const request = { model: "tensormesh/echo", messages: [{ role: "user" as const, content: "Tell me a short story." }] }
 
 const invoke = (tm: InferenceClient, call: Call, headers: Record<string, string>, delivered: { n: number }) => {
@@ -241,16 +330,33 @@ const invoke = (tm: InferenceClient, call: Call, headers: Record<string, string>
   }
 }
 
+/** Every way an error is rendered, or `undefined` when one throws. */
+const renderings = (error: unknown): ReadonlyArray<string> | undefined => {
+  if (error === undefined) return []
+  try {
+    const retryAfter = (error as { retryAfter?: Duration.Duration }).retryAfter
+    return [
+      String(error),
+      JSON.stringify(error),
+      util.inspect(error, { depth: Infinity }),
+      retryAfter === undefined ? "" : Duration.format(retryAfter)
+    ]
+  } catch {
+    return undefined
+  }
+}
+
 /** The transport a row runs over, and how it counts attempts. */
 export interface Transport {
-  readonly layer: Layer.Layer<HttpClient.HttpClient>
-  /** Attempts so far; `undefined` when the SDK's client should count them itself (through `HttpClient`). */
-  readonly attempts?: () => number
+  /** The SDK's transport seam to run over (the Node transport, counting its exchanges). */
+  readonly layer: Layer.Layer<CoreTransport.Transport>
+  /** Exchanges so far. */
+  readonly attempts: () => number
 }
 
 /**
- * Runs one row against a fresh local server and reports what happened; over undici's `HttpClient` by default, or
- * over `transport` (the direct-transport tests run the same table over the Node transport's direct path).
+ * Runs one row against a fresh local server and reports what happened; over a transport built from undici's
+ * `HttpClient` by default, or over `transport` (the Node transport tests run the same table over it).
  */
 export const runRow = (row: Row, transport?: Transport): Effect.Effect<Observed> =>
   Effect.scoped(Effect.gen(function*() {
@@ -262,14 +368,14 @@ export const runRow = (row: Row, transport?: Transport): Effect.Effect<Observed>
     let counted = 0
     const attempts = transport?.attempts ?? (() => counted)
     const delivered = { n: 0 }
-    const layer = ServerlessLayer({
-      baseUrl,
-      apiKey: KEY,
-      ...row.client,
-      ...(transport?.attempts === undefined
-        ? { transformClient: HttpClient.tapRequest(() => Effect.sync(() => void counted++)) }
-        : {})
-    }).pipe(Layer.provide(transport?.layer ?? NodeHttpClient.layerUndici))
+    const layer = transport === undefined
+      ? ServerlessLayer({
+        baseUrl,
+        apiKey: KEY,
+        ...row.client,
+        transformClient: HttpClient.tapRequest(() => Effect.sync(() => void counted++))
+      }).pipe(Layer.provide(NodeHttpClient.layerUndici))
+      : ServerlessLayer.withTransport({ baseUrl, apiKey: KEY, ...row.client }).pipe(Layer.provide(transport.layer))
     const start = yield* Clock.currentTimeMillis
     const exit = yield* Effect.flatMap(
       Serverless,
@@ -277,12 +383,16 @@ export const runRow = (row: Row, transport?: Transport): Effect.Effect<Observed>
     ).pipe(Effect.provide(layer), Effect.either)
     const millis = (yield* Clock.currentTimeMillis) - start
     const error = exit._tag === "Left" ? exit.left : undefined
+    const rendered = renderings(error)
     return {
       outcome: error === undefined ? "ok" : `${error._tag}/${error.reason}`,
       attempts: attempts(),
       millis,
       delivered: delivered.n,
       status: error?.status,
-      retryable: error?.retryable
+      retryable: error?.retryable,
+      messageLength: error?.message.length ?? 0,
+      renders: rendered !== undefined,
+      leaked: rendered !== undefined && rendered.some((text) => text.includes(Redacted.value(KEY)))
     }
   }))

@@ -5,6 +5,7 @@ import {
   OnDemandLayer,
   type Serverless,
   ServerlessLayer,
+  type Transport as CoreTransport,
   type ValidationError
 } from "@tensormesh-effect/core"
 import { Effect, Layer } from "effect"
@@ -48,14 +49,14 @@ const unwrap = <A, E, R>(
   )
 
 const withTransport = <A, E>(
-  layer: Layer.Layer<A, E, HttpClient.HttpClient>,
+  layer: Layer.Layer<A, E, CoreTransport.Transport>,
   resolved: Resolved,
   options: Api.TransportOptions,
   undiciTimeouts: Transport.UndiciTimeouts | undefined
 ): Layer.Layer<A, E | ValidationError> =>
   Layer.provide(
     layer,
-    Transport.layer({ ...transportInput(resolved, options), undiciTimeouts }).pipe(
+    Transport.layerTransport({ ...transportInput(resolved, options), undiciTimeouts }).pipe(
       Layer.provide(NodeFileSystem.layer)
     )
   )
@@ -79,7 +80,7 @@ export const serverless = (
     { serverless: true, onDemand: "unused", onDemandBaseUrlOption: "baseUrl" },
     (resolved) =>
       withTransport(
-        ServerlessLayer(clientOptions(resolved, resolved.serverlessBaseUrl.value, options)),
+        ServerlessLayer.withTransport(clientOptions(resolved, resolved.serverlessBaseUrl.value, options)),
         resolved,
         options,
         internals.undiciTimeouts
@@ -87,7 +88,7 @@ export const serverless = (
   )
 
 const onDemandLayerOf = (resolved: Resolved, options: Api.OnDemandOptions | Api.LayerOptions) =>
-  OnDemandLayer({
+  OnDemandLayer.withTransport({
     ...clientOptions(resolved, resolved.onDemandBaseUrl!.value, options),
     baseUrl: resolved.onDemandBaseUrl!.value,
     userId: resolved.userId!.value
@@ -120,7 +121,7 @@ export const layer = (
     (resolved) =>
       withTransport(
         Layer.merge(
-          ServerlessLayer(clientOptions(resolved, resolved.serverlessBaseUrl.value, options)),
+          ServerlessLayer.withTransport(clientOptions(resolved, resolved.serverlessBaseUrl.value, options)),
           onDemandLayerOf(resolved, options)
         ),
         resolved,
@@ -139,6 +140,20 @@ export const transport = (
     { serverless: false, onDemand: "unused", onDemandBaseUrlOption: "baseUrl" },
     (resolved) =>
       Transport.layer({ ...transportInput(resolved, options), undiciTimeouts: internals.undiciTimeouts }).pipe(
+        Layer.provide(NodeFileSystem.layer)
+      )
+  )
+
+/** @internal */
+export const nodeTransport = (
+  options: Api.TransportOptions & Api.ConfigOptions = {},
+  internals: Internals = {}
+): Layer.Layer<CoreTransport.Transport, ValidationError> =>
+  unwrap(
+    { caBundle: options.caBundle, readTmConfig: options.readTmConfig },
+    { serverless: false, onDemand: "unused", onDemandBaseUrlOption: "baseUrl" },
+    (resolved) =>
+      Transport.layerTransport({ ...transportInput(resolved, options), undiciTimeouts: internals.undiciTimeouts }).pipe(
         Layer.provide(NodeFileSystem.layer)
       )
   )

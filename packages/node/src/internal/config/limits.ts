@@ -1,5 +1,5 @@
-import type { Limits, ValidationError } from "@tensormesh-effect/core"
-import { Config, Effect, Option } from "effect"
+import { type Limits, Settings, type ValidationError } from "@tensormesh-effect/core"
+import { Effect } from "effect"
 import { configError } from "./errors.js"
 
 /**
@@ -18,20 +18,14 @@ export const LIMIT_ENV = {
 
 const DEFAULT_WINDOW_SECONDS = 60
 
-const envString = (name: string): Config.Config<string | undefined> =>
-  Config.map(Config.option(Config.string(name)), (o) => Option.getOrUndefined(Option.filter(o, (s) => s.trim() !== "")))
-
-const readLimitEnv = Effect.mapError(
-  Config.all({
-    requests: envString(LIMIT_ENV.requests),
-    requestsWindow: envString(LIMIT_ENV.requestsWindow),
-    tokens: envString(LIMIT_ENV.tokens),
-    tokensWindow: envString(LIMIT_ENV.tokensWindow),
-    concurrency: envString(LIMIT_ENV.concurrency),
-    onExceeded: envString(LIMIT_ENV.onExceeded)
-  }),
-  () => configError("TENSORMESH_LIMIT_* settings", "env", "could not be read from the configuration provider")
-)
+const readLimitEnv = Effect.all({
+  requests: Settings.readVariable(LIMIT_ENV.requests),
+  requestsWindow: Settings.readVariable(LIMIT_ENV.requestsWindow),
+  tokens: Settings.readVariable(LIMIT_ENV.tokens),
+  tokensWindow: Settings.readVariable(LIMIT_ENV.tokensWindow),
+  concurrency: Settings.readVariable(LIMIT_ENV.concurrency),
+  onExceeded: Settings.readVariable(LIMIT_ENV.onExceeded)
+})
 
 const fail = (name: string, reason: string) => Effect.fail(configError(name, `env:${name}`, reason))
 

@@ -16,11 +16,12 @@ import {
   type ToolSelection,
   type Unit
 } from "./generation.js"
-import { maxTokensFor, resolveModel } from "./limits.js"
+import { checkOutputTokens, checkPromptLength, maxTokensFor, resolveModel } from "./limits.js"
 import type { ModelCard } from "./models.js"
 import * as Reply from "./reply.js"
 import type { RequestContext } from "./requestContext.js"
 import { ChatRequest, type ChatTool, decodeBody, type ResponseFormat } from "./requests.js"
+import { checkRanges, type SamplingNumbers } from "./sampling.js"
 import { chatPromptMessages, lastTurn, render } from "./template.js"
 import { tokenize } from "./tokenizer.js"
 import { chatUsage, type Counts } from "./usage.js"
@@ -40,11 +41,20 @@ export const stopList = (stop: string | ReadonlyArray<string> | undefined): Read
   stop === undefined ? [] : typeof stop === "string" ? [stop] : stop
 
 /**
- * Checks shared by the generating routes: `stream_options` needs `stream: true`, `n > 1` needs sampling.
+ * Checks shared by the generating routes: vLLM's ranges on sampling numbers, `stream_options` needs
+ * `stream: true`, `n > 1` needs sampling.
  *
  * @internal
  */
-export const checkSampling = (request: {
+export const checkSampling = (
+  request: SamplingNumbers & {
+    readonly stream?: boolean | undefined
+    readonly stream_options?: unknown
+    readonly n?: number | undefined
+  }
+): Effect.Effect<void, ApiFailure> => Effect.zipRight(checkRanges(request), checkStreaming(request))
+
+const checkStreaming = (request: {
   readonly stream?: boolean | undefined
   readonly stream_options?: unknown
   readonly n?: number | undefined
@@ -130,6 +140,7 @@ export const chatCompletions = (ctx: RequestContext): Effect.Effect<Reply.Reply,
       continueFinalMessage: request.continue_final_message ?? false,
       tools: request.tools
     })
+    yield* checkPromptLength(model, promptText.length, "messages")
     const promptIds = tokenize(promptText)
     const maxTokens = yield* maxTokensFor(
       model,
@@ -153,6 +164,8 @@ export const chatCompletions = (ctx: RequestContext): Effect.Effect<Reply.Reply,
       maxTokens
     })
     const n = request.n ?? 1
+    const returnTokenIds = request.return_token_ids === true
+    yield* checkOutputTokens(n * (generation.completionTokens + (returnTokenIds ? promptIds.length : 0)))
     const counts: Counts = {
       prompt: promptIds.length,
       completion: generation.completionTokens * n,
@@ -167,7 +180,7 @@ export const chatCompletions = (ctx: RequestContext): Effect.Effect<Reply.Reply,
       generation,
       counts,
       promptIds,
-      returnTokenIds: request.return_token_ids === true,
+      returnTokenIds,
       toolCallId: (index) => toolCallId(model, promptText, index)
     }
     if (request.stream === true) {
@@ -254,10 +267,11 @@ const delta = (build: Build, unit: Unit, index: number): Record<string, unknown>
   }
 }
 
-const streamReply = (
+/** The frames of a streamed chat completion, one at a time. */
+function* chatFrames(
   build: Build,
   options: { readonly includeUsage: boolean; readonly continuousUsage: boolean }
-): Reply.Reply => {
+): Generator<string> {
   const { generation } = build
   const base = { id: build.id, object: "chat.completion.chunk", created: build.created, model: build.model.id }
   const prompt = build.counts.prompt
@@ -265,24 +279,24 @@ const streamReply = (
     options.continuousUsage
       ? { usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion } }
       : {}
-  const frames: Array<string> = []
-  for (const index of range(build.n)) {
-    frames.push(Reply.dataFrame({
+  for (let index = 0; index < build.n; index++) {
+    yield Reply.dataFrame({
       ...base,
       choices: [{ index, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }],
       prompt_token_ids: build.returnTokenIds ? build.promptIds : null,
       ...running(0)
-    }))
+    })
   }
   const units = generation.units
   const last = units[units.length - 1]
   const finishOnLast = last !== undefined && (last.kind === "content" || last.kind === "reasoning")
   let emitted = 0
-  units.forEach((unit, position) => {
+  for (let position = 0; position < units.length; position++) {
+    const unit = units[position]!
     emitted += unit.ids.length
     const finish = finishOnLast && position === units.length - 1
-    for (const index of range(build.n)) {
-      frames.push(Reply.dataFrame({
+    for (let index = 0; index < build.n; index++) {
+      yield Reply.dataFrame({
         ...base,
         choices: [{
           index,
@@ -293,12 +307,12 @@ const streamReply = (
           token_ids: build.returnTokenIds ? unit.ids : null
         }],
         ...running(emitted)
-      }))
+      })
     }
-  })
+  }
   if (!finishOnLast) {
-    for (const index of range(build.n)) {
-      frames.push(Reply.dataFrame({
+    for (let index = 0; index < build.n; index++) {
+      yield Reply.dataFrame({
         ...base,
         choices: [{
           index,
@@ -309,9 +323,13 @@ const streamReply = (
           token_ids: null
         }],
         ...running(emitted)
-      }))
+      })
     }
   }
-  if (options.includeUsage) frames.push(Reply.dataFrame({ ...base, choices: [], usage: chatUsage(build.counts) }))
-  return Reply.sse("data", frames)
+  if (options.includeUsage) yield Reply.dataFrame({ ...base, choices: [], usage: chatUsage(build.counts) })
 }
+
+const streamReply = (
+  build: Build,
+  options: { readonly includeUsage: boolean; readonly continuousUsage: boolean }
+): Reply.Reply => Reply.sse("data", chatFrames(build, options))

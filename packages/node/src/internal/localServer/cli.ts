@@ -19,6 +19,7 @@ Options:
   --api-key <key>            accept only this key (repeatable; default: any Bearer key)
   --user-id <uuid>           on-demand: accept only this user id (repeatable; default: any UUID)
   --responses-usage <shape>  usage shape of /v1/responses: chat (default) or native
+  --max-request-bytes <n>    largest request body accepted, in bytes (default 16777216; larger: 413)
   -h, --help                 print this help`
 
 /** @internal */
@@ -38,14 +39,22 @@ export const parseArgs = (argv: ReadonlyArray<string>): Either.Either<Command, s
   let mode: Api.Mode = "serverless"
   let tokenDelayMs = 0
   let responsesUsage: "chat" | "native" = "chat"
+  let maxRequestBytes: number | undefined
   const apiKeys: Array<string> = []
   const userIds: Array<string> = []
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
     const eq = arg.startsWith("--") ? arg.indexOf("=") : -1
     const flag = eq === -1 ? arg : arg.slice(0, eq)
-    const takesValue = ["--port", "--host", "--token-delay-ms", "--api-key", "--user-id", "--responses-usage"]
-      .includes(flag)
+    const takesValue = [
+      "--port",
+      "--host",
+      "--token-delay-ms",
+      "--api-key",
+      "--user-id",
+      "--responses-usage",
+      "--max-request-bytes"
+    ].includes(flag)
     let value: string | undefined
     if (takesValue) {
       value = eq === -1 ? argv[++i] : arg.slice(eq + 1)
@@ -85,6 +94,14 @@ export const parseArgs = (argv: ReadonlyArray<string>): Either.Either<Command, s
         if (value !== "chat" && value !== "native") return Either.left("--responses-usage is chat or native")
         responsesUsage = value
         break
+      case "--max-request-bytes": {
+        const n = count(flag, value!)
+        if (Either.isLeft(n) || n.right < 1 || !Number.isSafeInteger(n.right)) {
+          return Either.left("--max-request-bytes needs a positive integer")
+        }
+        maxRequestBytes = n.right
+        break
+      }
       default:
         return Either.left(`unknown argument ${arg}`)
     }
@@ -97,6 +114,7 @@ export const parseArgs = (argv: ReadonlyArray<string>): Either.Either<Command, s
       mode,
       tokenDelay: tokenDelayMs,
       responsesUsage,
+      ...(maxRequestBytes === undefined ? {} : { maxRequestBytes }),
       ...(apiKeys.length > 0 ? { apiKeys } : {}),
       ...(userIds.length > 0 ? { userIds } : {})
     }

@@ -1,8 +1,12 @@
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { type ClientOptions, OnDemandLayer, ServerlessLayer } from "@tensormesh-effect/core"
 import { Context, Layer, Redacted } from "effect"
 import type * as Api from "../../LocalServer.js"
+import * as Transport from "../transport.js"
 import * as server from "./server.js"
+
+/** The clients of the local server run on the same Node transport as `NodeTensormesh`. */
+const transport = Transport.layerTransport({}).pipe(Layer.provide(NodeFileSystem.layer))
 
 /** The key and user id the client sends unless the server restricts them. @internal */
 export const LOCAL_API_KEY = "ak-local"
@@ -25,11 +29,11 @@ export const serverlessLayer = (
   options: Api.Options & { readonly client?: ClientOptions | undefined } = {}
 ) =>
   withClient(tag, { ...options, mode: "serverless" }, (service) =>
-    ServerlessLayer({
+    ServerlessLayer.withTransport({
       apiKey: Redacted.make(options.apiKeys?.[0] ?? LOCAL_API_KEY),
       ...options.client,
       baseUrl: service.baseUrl
-    }).pipe(Layer.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Layer.provide(transport)))
 
 /** @internal */
 export const onDemandLayer = (
@@ -37,9 +41,9 @@ export const onDemandLayer = (
   options: Api.Options & { readonly client?: ClientOptions | undefined } = {}
 ) =>
   withClient(tag, { ...options, mode: "on-demand" }, (service) =>
-    OnDemandLayer({
+    OnDemandLayer.withTransport({
       apiKey: Redacted.make(options.apiKeys?.[0] ?? LOCAL_API_KEY),
       userId: options.userIds?.[0] ?? LOCAL_USER_ID,
       ...options.client,
       baseUrl: service.baseUrl
-    }).pipe(Layer.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Layer.provide(transport)))

@@ -192,30 +192,45 @@ const errorFrame = (reply: Reply.SseReply, index: number, message: string): stri
   return Reply.eventFrame(event)
 }
 
+/** The first `count` frames, counted into `taken`. */
+function* take(frames: Iterable<string>, count: number, taken: { n: number }): Generator<string> {
+  if (count <= 0) return
+  for (const frame of frames) {
+    yield frame
+    if (++taken.n >= count) return
+  }
+}
+
+function* faulted(reply: Reply.SseReply, fault: Api.Fault): Generator<string> {
+  const done = reply.flavor === "data"
+  if (fault.errorAfterChunks !== undefined) {
+    const taken = { n: 0 }
+    yield* take(reply.frames, fault.errorAfterChunks, taken)
+    yield errorFrame(reply, taken.n, fault.message ?? defaultMessage(500))
+    if (done) yield Reply.DONE_FRAME
+  } else if (fault.cutAfterChunks !== undefined) {
+    yield* take(reply.frames, fault.cutAfterChunks, { n: 0 })
+  } else {
+    yield* reply.frames
+    if (done) yield Reply.DONE_FRAME
+  }
+}
+
+function* withPings(frames: Iterable<string>): Generator<string> {
+  for (const frame of frames) {
+    if (frame !== Reply.DONE_FRAME) yield Reply.PING_FRAME
+    yield frame
+  }
+}
+
 /**
  * The chunks of a reply once the stream faults are applied: SSE frames (with `[DONE]` for data streams), or the body
- * as a single chunk.
+ * as a single chunk. Lazy: each frame is produced when the writer asks for it.
  *
  * @internal
  */
-export const chunks = (reply: Reply.Reply, fault: Api.Fault): ReadonlyArray<string> => {
+export const chunks = (reply: Reply.Reply, fault: Api.Fault): Iterable<string> => {
   if (reply._tag === "Body") return reply.body.length === 0 ? [] : [reply.body]
-  const done = reply.flavor === "data" ? [Reply.DONE_FRAME] : []
-  let frames: ReadonlyArray<string>
-  if (fault.errorAfterChunks !== undefined) {
-    const n = Math.min(fault.errorAfterChunks, reply.frames.length)
-    frames = [
-      ...reply.frames.slice(0, n),
-      errorFrame(reply, n, fault.message ?? defaultMessage(500)),
-      ...done
-    ]
-  } else if (fault.cutAfterChunks !== undefined) {
-    frames = reply.frames.slice(0, fault.cutAfterChunks)
-  } else {
-    frames = [...reply.frames, ...done]
-  }
-  if (fault.ping === true) {
-    frames = frames.flatMap((frame) => frame === Reply.DONE_FRAME ? [frame] : [Reply.PING_FRAME, frame])
-  }
-  return frames
+  const frames = faulted(reply, fault)
+  return fault.ping === true ? withPings(frames) : frames
 }

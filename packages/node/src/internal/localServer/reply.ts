@@ -1,6 +1,6 @@
 /**
- * What a route answers, before faults and delays are applied and it is written: a complete body, or a list of SSE
- * frames.
+ * What a route answers, before faults and delays are applied and it is written: a complete body, or SSE frames
+ * produced one at a time as the socket takes them (never all built in memory).
  *
  * @internal
  */
@@ -16,14 +16,14 @@ export interface BodyReply {
 
 /**
  * An SSE body. `data` streams (chat, completions) end with `data: [DONE]`; `event` streams (responses) have no
- * terminator.
+ * terminator. `frames` is lazy (usually a generator) and iterated once, as the response is written.
  *
  * @internal
  */
 export interface SseReply {
   readonly _tag: "Sse"
   readonly flavor: "data" | "event"
-  readonly frames: ReadonlyArray<string>
+  readonly frames: Iterable<string>
   readonly headers: Readonly<Record<string, string>>
 }
 
@@ -82,7 +82,7 @@ export const DONE_FRAME = "data: [DONE]\n\n"
 export const PING_FRAME = ": ping\n\n"
 
 /** @internal */
-export const sse = (flavor: "data" | "event", frames: ReadonlyArray<string>): Reply => ({
+export const sse = (flavor: "data" | "event", frames: Iterable<string>): Reply => ({
   _tag: "Sse",
   flavor,
   frames,

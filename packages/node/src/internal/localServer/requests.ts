@@ -84,10 +84,17 @@ export const StreamOptions = Schema.Struct({
 
 const Stop = Schema.Union(Schema.String, Schema.Array(Schema.String))
 
+/** Sampling numbers: their ranges are vLLM's checks (`sampling.ts`), with its messages. */
 const sampling = {
   model: Schema.String,
-  temperature: nullable(Schema.Number.pipe(Schema.greaterThanOrEqualTo(0))),
+  temperature: nullable(Schema.Number),
   top_p: nullable(Schema.Number),
+  top_k: nullable(Schema.Int),
+  min_p: nullable(Schema.Number),
+  presence_penalty: nullable(Schema.Number),
+  frequency_penalty: nullable(Schema.Number),
+  repetition_penalty: nullable(Schema.Number),
+  min_tokens: nullable(Schema.Int),
   n: nullable(PositiveInt.pipe(Schema.lessThanOrEqualTo(128))),
   stop: nullable(Stop),
   seed: nullable(Schema.Int),
@@ -179,7 +186,7 @@ export const ResponsesRequest = Schema.Struct({
   input: Schema.Union(Schema.String, Schema.Array(ResponsesInputItem)),
   instructions: nullable(Schema.String),
   max_output_tokens: nullable(PositiveInt),
-  temperature: nullable(Schema.Number.pipe(Schema.greaterThanOrEqualTo(0))),
+  temperature: nullable(Schema.Number),
   top_p: nullable(Schema.Number),
   stream: nullable(Schema.Boolean),
   tools: nullable(Schema.Array(ResponsesTool)),

@@ -10,7 +10,7 @@ import { Effect } from "effect"
 import { answerFormat, checkSampling, kvTransferParams, stopList } from "./chat.js"
 import { type ApiFailure, badRequest, notFound } from "./errors.js"
 import { type AnswerFormat, digest, type Generation, planChat, run, textOf, type ToolSelection } from "./generation.js"
-import { maxTokensFor, resolveModel } from "./limits.js"
+import { checkPromptLength, maxTokensFor, resolveModel } from "./limits.js"
 import * as Reply from "./reply.js"
 import type { RequestContext } from "./requestContext.js"
 import { type Content, decodeBody, type ResponsesInputItem, ResponsesRequest, type ResponsesTool } from "./requests.js"
@@ -135,6 +135,7 @@ export const responses = (ctx: RequestContext): Effect.Effect<Reply.Reply, ApiFa
       continueFinalMessage: false,
       tools: request.tools
     })
+    yield* checkPromptLength(model, promptText.length, "messages")
     const promptIds = tokenize(promptText)
     const maxTokens = yield* maxTokensFor(model, promptIds.length, request.max_output_tokens, {
       noun: "messages",
@@ -283,61 +284,65 @@ const responseObject = (build: Build, stage: "initial" | "final") => {
   }
 }
 
-const streamReply = (build: Build): Reply.Reply => {
-  const frames: Array<string> = []
+const streamReply = (build: Build): Reply.Reply => Reply.sse("event", responseFrames(build))
+
+/** The events of a streamed response, one at a time. */
+function* responseFrames(build: Build): Generator<string> {
   let sequence = 0
   const push = (type: string, payload: Record<string, unknown>) =>
-    frames.push(Reply.eventFrame({ type, sequence_number: sequence++, ...payload }))
+    Reply.eventFrame({ type, sequence_number: sequence++, ...payload })
   const ids = build.streamIds
   const { units } = build.generation
   const { message, reasoning, tool } = parts(build)
   const initial = responseObject(build, "initial")
-  push("response.created", { response: initial })
-  push("response.in_progress", { response: initial })
+  yield push("response.created", { response: initial })
+  yield push("response.in_progress", { response: initial })
   let outputIndex = 0
   if (reasoning !== undefined) {
     const at = { item_id: ids.reasoning, output_index: outputIndex, content_index: 0 }
-    push("response.output_item.added", {
+    yield push("response.output_item.added", {
       output_index: outputIndex,
       item: { ...reasoningItem(ids, "", "in_progress"), content: [] }
     })
-    push("response.reasoning_part.added", { ...at, part: { type: "reasoning_text", text: "" } })
+    yield push("response.reasoning_part.added", { ...at, part: { type: "reasoning_text", text: "" } })
     for (const unit of units) {
-      if (unit.kind === "reasoning") push("response.reasoning_text.delta", { ...at, delta: unit.text })
+      if (unit.kind === "reasoning") yield push("response.reasoning_text.delta", { ...at, delta: unit.text })
     }
-    push("response.reasoning_text.done", { ...at, text: reasoning })
-    push("response.reasoning_part.done", { ...at, part: { type: "reasoning_text", text: reasoning } })
-    push("response.output_item.done", { output_index: outputIndex, item: reasoningItem(ids, reasoning, "completed") })
+    yield push("response.reasoning_text.done", { ...at, text: reasoning })
+    yield push("response.reasoning_part.done", { ...at, part: { type: "reasoning_text", text: reasoning } })
+    yield push("response.output_item.done", {
+      output_index: outputIndex,
+      item: reasoningItem(ids, reasoning, "completed")
+    })
     outputIndex++
   }
   if (message !== undefined) {
     const at = { item_id: ids.message, output_index: outputIndex, content_index: 0 }
-    push("response.output_item.added", {
+    yield push("response.output_item.added", {
       output_index: outputIndex,
       item: { type: "message", id: ids.message, role: "assistant", status: "in_progress", content: [] }
     })
-    push("response.content_part.added", { ...at, part: outputText("", []) })
+    yield push("response.content_part.added", { ...at, part: outputText("", []) })
     for (const unit of units) {
-      if (unit.kind === "content") push("response.output_text.delta", { ...at, delta: unit.text, logprobs: [] })
+      if (unit.kind === "content") yield push("response.output_text.delta", { ...at, delta: unit.text, logprobs: [] })
     }
-    push("response.output_text.done", { ...at, text: message, logprobs: [] })
-    push("response.content_part.done", { ...at, part: outputText(message, []) })
-    push("response.output_item.done", { output_index: outputIndex, item: messageItem(build, ids, message, []) })
+    yield push("response.output_text.done", { ...at, text: message, logprobs: [] })
+    yield push("response.content_part.done", { ...at, part: outputText(message, []) })
+    yield push("response.output_item.done", { output_index: outputIndex, item: messageItem(build, ids, message, []) })
     outputIndex++
   }
   if (tool !== undefined) {
     const at = { item_id: ids.call, output_index: outputIndex }
-    push("response.output_item.added", {
+    yield push("response.output_item.added", {
       output_index: outputIndex,
       item: { ...callItem(build, ids, { name: tool.name, arguments: "" }), status: "in_progress" }
     })
     for (const unit of units) {
-      if (unit.kind === "arguments") push("response.function_call_arguments.delta", { ...at, delta: unit.text })
+      if (unit.kind === "arguments") yield push("response.function_call_arguments.delta", { ...at, delta: unit.text })
     }
-    push("response.function_call_arguments.done", { ...at, arguments: tool.arguments, name: tool.name })
-    push("response.output_item.done", { output_index: outputIndex, item: callItem(build, ids, tool) })
+    yield push("response.function_call_arguments.done", { ...at, arguments: tool.arguments, name: tool.name })
+    yield push("response.output_item.done", { output_index: outputIndex, item: callItem(build, ids, tool) })
     outputIndex++
   }
-  push("response.completed", { response: responseObject(build, "final") })
-  return Reply.sse("event", frames)
+  yield push("response.completed", { response: responseObject(build, "final") })
 }

@@ -27,8 +27,20 @@ const statusOf = (reply: Reply.Reply) => reply._tag === "Sse" ? 200 : reply.stat
 
 const contentTypeOf = (reply: Reply.Reply) => reply._tag === "Sse" ? Reply.SSE_CONTENT_TYPE : reply.contentType
 
-const paced = (chunks: ReadonlyArray<string>, delay: Duration.Duration): Stream.Stream<Uint8Array> => {
-  const stream = Stream.fromIterable(chunks).pipe(Stream.map((chunk) => encoder.encode(chunk)))
+/**
+ * Frames pulled from the (lazy) chunks this many at a time: the writer waits for `drain` between pulls, so at most
+ * this many frames and the socket's buffer are in memory.
+ */
+const FRAMES_PER_PULL = 32
+
+function* iterate(chunks: Iterable<string>): Generator<string> {
+  yield* chunks
+}
+
+const paced = (chunks: Iterable<string>, delay: Duration.Duration): Stream.Stream<Uint8Array> => {
+  const stream = Stream.suspend(() => Stream.fromIteratorSucceed(iterate(chunks), FRAMES_PER_PULL)).pipe(
+    Stream.map((chunk) => encoder.encode(chunk))
+  )
   if (Duration.toMillis(delay) <= 0) return stream
   return stream.pipe(
     Stream.zipWithIndex,
@@ -37,16 +49,16 @@ const paced = (chunks: ReadonlyArray<string>, delay: Duration.Duration): Stream.
 }
 
 /** The chunks before the stall point: `count` non-ping chunks and the pings before them. */
-const beforeStall = (chunks: ReadonlyArray<string>, count: number): ReadonlyArray<string> => {
+function* beforeStall(chunks: Iterable<string>, count: number): Generator<string> {
   let seen = 0
-  let end = 0
-  while (end < chunks.length && seen < count) {
-    if (chunks[end] !== Reply.PING_FRAME) seen++
-    end++
+  if (count <= 0) return
+  for (const chunk of chunks) {
+    yield chunk
+    if (chunk !== Reply.PING_FRAME && ++seen >= count) return
   }
-  return chunks.slice(0, end)
 }
 
+/** Writes and waits until the socket has taken the bytes (back-pressure). */
 const write = (response: Http.ServerResponse, bytes: Uint8Array): Effect.Effect<void> =>
   bytes.length === 0 ? Effect.void : Effect.async<void>((resume) => {
     response.write(bytes, () => resume(Effect.void))
@@ -66,7 +78,7 @@ export const resetNow = (request: HttpServerRequest): Effect.Effect<never> =>
 const resetAfter = (
   request: HttpServerRequest,
   reply: Reply.Reply,
-  chunks: ReadonlyArray<string>,
+  chunks: Iterable<string>,
   delivery: Delivery,
   limit: number
 ): Effect.Effect<never> =>
@@ -79,9 +91,10 @@ const resetAfter = (
     })
     response.flushHeaders()
     let budget = limit
-    for (const [index, chunk] of chunks.entries()) {
+    let index = 0
+    for (const chunk of chunks) {
       if (budget <= 0) break
-      if (index > 0 && Duration.toMillis(delivery.delay) > 0) yield* Effect.sleep(delivery.delay)
+      if (index++ > 0 && Duration.toMillis(delivery.delay) > 0) yield* Effect.sleep(delivery.delay)
       const bytes = encoder.encode(chunk)
       yield* write(response, bytes.subarray(0, budget))
       budget -= bytes.length
@@ -98,7 +111,7 @@ const resetAfter = (
 export const send = (
   request: HttpServerRequest,
   reply: Reply.Reply,
-  chunks: ReadonlyArray<string>,
+  chunks: Iterable<string>,
   delivery: Delivery
 ): Effect.Effect<HttpServerResponse.HttpServerResponse> => {
   if (delivery.resetAfterBytes !== undefined) {

@@ -16,6 +16,7 @@ import { randomUUID } from "node:crypto"
 import * as Http from "node:http"
 import type * as Api from "../../LocalServer.js"
 import { checkAccess } from "./auth.js"
+import { DEFAULT_MAX_REQUEST_BYTES, readBody } from "./body.js"
 import type { ApiFailure } from "./errors.js"
 import { badRequest, nestedBody } from "./errors.js"
 import * as Faults from "./faults.js"
@@ -32,6 +33,7 @@ interface State {
   readonly rules: Faults.FaultRules
   readonly cache: PrefixCache
   readonly responsesUsage: "chat" | "native"
+  readonly maxRequestBytes: number
 }
 
 const newId = () => randomUUID().replaceAll("-", "")
@@ -63,7 +65,7 @@ const runRoute = (
       if (!isJson(request.headers["content-type"])) {
         return yield* badRequest("Unsupported Media Type: Only 'application/json' is allowed")
       }
-      const text = yield* Effect.orElseFail(request.text, () => badRequest("Could not read the request body"))
+      const text = yield* readBody(request, state.maxRequestBytes)
       body = yield* Effect.try({
         try: () => JSON.parse(text) as unknown,
         catch: (error) => badRequest(`Invalid JSON body: ${error instanceof Error ? error.message : String(error)}`)
@@ -145,6 +147,10 @@ export const make = (options: Api.Options = {}): Effect.Effect<Api.Service, Serv
   Effect.gen(function*() {
     const rules = Faults.makeRules(options.faults ?? [])
     if (Either.isLeft(rules)) return yield* Effect.dieMessage(rules.left)
+    const maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES
+    if (!Number.isSafeInteger(maxRequestBytes) || maxRequestBytes < 1) {
+      return yield* Effect.dieMessage("maxRequestBytes must be a positive integer")
+    }
     const state: State = {
       mode: options.mode ?? "serverless",
       apiKeys: options.apiKeys,
@@ -152,7 +158,8 @@ export const make = (options: Api.Options = {}): Effect.Effect<Api.Service, Serv
       tokenDelay: options.tokenDelay === undefined ? Duration.zero : Duration.decode(options.tokenDelay),
       rules: rules.right,
       cache: makePrefixCache(),
-      responsesUsage: options.responsesUsage ?? "chat"
+      responsesUsage: options.responsesUsage ?? "chat",
+      maxRequestBytes
     }
     const host = options.host ?? "127.0.0.1"
     const nodeServer = Http.createServer()

@@ -5,7 +5,7 @@
  */
 import { Effect } from "effect"
 import { type ApiFailure, badRequest } from "./errors.js"
-import { resolveModel } from "./limits.js"
+import { checkPromptLength, minTokens, resolveModel } from "./limits.js"
 import * as Reply from "./reply.js"
 import type { RequestContext } from "./requestContext.js"
 import { decodeBody, DetokenizeRequest, TokenizeMessagesRequest, TokenizePromptRequest } from "./requests.js"
@@ -45,6 +45,9 @@ export const tokenizeRoute = (ctx: RequestContext): Effect.Effect<Reply.Reply, A
       text = request.prompt
     }
     const card = yield* resolveModel(model)
+    // vLLM counts prompts beyond the context; past 3 × max_model_len code units, where even the fewest tokens the
+    // text could have exceed it, the count is refused before tokenizing
+    if (minTokens(text.length) > card.maxModelLen) yield* checkPromptLength(card, text.length, "prompt")
     const tokens = tokenize(text)
     return Reply.json({
       count: tokens.length,

@@ -1,80 +1,18 @@
-// The direct transport path (a client offering `DirectTransportId`, as the Node transport does) against the
-// HttpClient path: for the same server behaviour, the same requests on the wire, the same values, the same typed
-// errors, the same retries and timeouts. Run on the TestClock (where the direct path uses Effect's timeouts) and
-// live (where it uses its own timers).
-import * as HttpClient from "@effect/platform/HttpClient"
+// The two transports behind the one pipeline: a `Transport` given to the layer (as the Node transport is) against
+// the transport built from an `HttpClient`. For the same server behaviour: the same requests on the wire, the same
+// values, the same typed errors, the same retries and timeouts. Run on the TestClock and live.
+import type * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Chunk, Duration, Effect, Exit, Fiber, Layer, Option, Redacted, Stream, TestClock } from "effect"
 import { ChatStream, Serverless, ServerlessLayer, type TensormeshError } from "../src/index.js"
 import type { InferenceClient } from "../src/InferenceClient.js"
-import { type DirectHandler, type DirectTransport, DirectTransportId } from "../src/internal/direct.js"
 import * as F from "./support/fixtures.js"
-import { data, type Handler, json, mockTransport, type Seen, sse, sseThenStall } from "./support/mock.js"
+import { data, type Handler, json, mockSeam, mockTransport, type Seen, sse, sseThenStall } from "./support/mock.js"
 
-/**
- * A direct transport over the same `Handler` as the mock `HttpClient`: the handler's web `Response` is reported
- * through the direct protocol (status and headers, body reads, end or error), and an abort cancels its body.
- */
+/** A seam transport and the HttpClient it must not touch. */
 const directMock = (handler: Handler) => {
-  const mock = mockTransport(handler)
-  const seen: Array<Seen> = []
-  const direct: DirectTransport = {
-    exchange: (request, h: DirectHandler) => {
-      const controller = new AbortController()
-      let done = false
-      const record: Seen = {
-        method: request.method,
-        url: `${request.origin}${request.path}`,
-        headers: request.headers,
-        body: request.body,
-        json: request.body === undefined ? undefined : JSON.parse(request.body),
-        signal: controller.signal
-      }
-      seen.push(record)
-      void (async () => {
-        let response: Response | undefined
-        try {
-          response = await handler(record, seen.length)
-        } catch (cause) {
-          done = true
-          return h.onError(cause)
-        }
-        if (response === undefined || controller.signal.aborted) return
-        const headers: Record<string, string> = {}
-        response.headers.forEach((value, name) => headers[name] = value)
-        h.onStart(response.status, headers)
-        if (response.body === null) {
-          done = true
-          return h.onEnd()
-        }
-        const reader = response.body.getReader()
-        controller.signal.addEventListener("abort", () => void reader.cancel().catch(() => {}))
-        try {
-          for (;;) {
-            const { done: end, value } = await reader.read()
-            if (controller.signal.aborted) return
-            if (end) break
-            h.onData(value)
-          }
-        } catch (cause) {
-          done = true
-          if (!controller.signal.aborted) h.onError(cause)
-          return
-        }
-        done = true
-        h.onEnd()
-      })()
-      return {
-        abort: () => {
-          if (!done) controller.abort()
-        },
-        pause: () => {},
-        resume: () => {}
-      }
-    }
-  }
-  Object.defineProperty(mock.client, DirectTransportId, { value: direct })
-  return { seen, genericSeen: mock.seen, layer: mock.layer }
+  const seam = mockSeam(handler)
+  return { seen: seam.seen, layer: seam.layer }
 }
 
 type Call = (tm: InferenceClient) => Effect.Effect<unknown, TensormeshError>
@@ -96,25 +34,29 @@ const runToEnd = <A, E>(fiber: Fiber.RuntimeFiber<A, E>) =>
     return yield* Fiber.await(fiber)
   })
 
-const run = (layer: Layer.Layer<HttpClient.HttpClient>, call: Call, options: Record<string, unknown>) =>
+const run = (
+  layer: Layer.Layer<Serverless, TensormeshError>,
+  call: Call
+) =>
   Effect.gen(function*() {
-    const fiber = yield* Effect.fork(
-      Effect.flatMap(Serverless, call).pipe(
-        Effect.provide(ServerlessLayer({ apiKey: Redacted.make(F.KEY), ...options }).pipe(Layer.provide(layer)))
-      )
-    )
+    const fiber = yield* Effect.fork(Effect.flatMap(Serverless, call).pipe(Effect.provide(layer)))
     return yield* runToEnd(fiber)
   })
+
+const overHttpClient = (client: Layer.Layer<HttpClient.HttpClient>, options: Record<string, unknown>) =>
+  ServerlessLayer({ apiKey: Redacted.make(F.KEY), ...options }).pipe(Layer.provide(client))
+
+const overSeam = (seam: ReturnType<typeof directMock>, options: Record<string, unknown>) =>
+  ServerlessLayer.withTransport({ apiKey: Redacted.make(F.KEY), ...options }).pipe(Layer.provide(seam.layer))
 
 const outcomes = (handler: () => Handler, call: Call, options: Record<string, unknown> = {}) =>
   Effect.gen(function*() {
     const generic = mockTransport(handler())
     const direct = directMock(handler())
-    const a: Outcome = { exit: yield* run(generic.layer, call, options), seen: generic.seen }
-    const b: Outcome = { exit: yield* run(direct.layer, call, options), seen: direct.seen }
-    // whatever went out went out over the direct path
-    assert.strictEqual(direct.seen.length > 0, generic.seen.length > 0, "the direct path was taken")
-    assert.strictEqual(direct.genericSeen.length, 0)
+    const a: Outcome = { exit: yield* run(overHttpClient(generic.layer, options), call), seen: generic.seen }
+    const b: Outcome = { exit: yield* run(overSeam(direct, options), call), seen: direct.seen }
+    // whatever went out went out over the given transport
+    assert.strictEqual(direct.seen.length > 0, generic.seen.length > 0, "the given transport was used")
     return [a, b] as const
   })
 
@@ -256,17 +198,16 @@ const scenarios: ReadonlyArray<readonly [string, () => Handler, Call, Record<str
   ]
 ]
 
-describe("direct transport: the same outcomes as HttpClient", () => {
+describe("a given transport: the same outcomes as one built from an HttpClient", () => {
   for (const [name, handler, call, options] of scenarios) {
     it.effect(name, () => Effect.map(outcomes(handler, call, options), assertSame))
   }
 
-  it.live("live clock: the direct path times out with its own timers", () =>
+  it.live("live clock: both time out on the pipeline's timers", () =>
     Effect.gen(function*() {
       const direct = directMock((request) => sseThenStall([chunks[0]], request.signal))
       const stall = directMock(() => undefined)
-      const layer = (d: typeof direct, options: Record<string, unknown>) =>
-        ServerlessLayer({ apiKey: Redacted.make(F.KEY), maxRetries: 0, ...options }).pipe(Layer.provide(d.layer))
+      const layer = (d: typeof direct, options: Record<string, unknown>) => overSeam(d, { maxRetries: 0, ...options })
       const timeout = yield* Effect.flip(
         Effect.flatMap(Serverless, create).pipe(Effect.provide(layer(stall, { timeout: "60 millis" })))
       )
@@ -283,7 +224,7 @@ describe("direct transport: the same outcomes as HttpClient", () => {
   it.live("interrupting a call or ending a stream early aborts the exchange", () =>
     Effect.gen(function*() {
       const stall = directMock(() => undefined)
-      const layer = ServerlessLayer({ apiKey: Redacted.make(F.KEY) }).pipe(Layer.provide(stall.layer))
+      const layer = overSeam(stall, {})
       const fiber = yield* Effect.fork(Effect.flatMap(Serverless, create).pipe(Effect.provide(layer)))
       yield* Effect.sleep("20 millis")
       yield* Fiber.interrupt(fiber)
@@ -291,24 +232,28 @@ describe("direct transport: the same outcomes as HttpClient", () => {
       const endless = directMock((request) => sseThenStall([chunks[0], chunks[1], chunks[2]], request.signal))
       const first = yield* Effect.flatMap(Serverless, (tm) =>
         tm.chat.completions.stream(chat).pipe(ChatStream.textDeltas, Stream.take(1), Stream.runCollect)).pipe(
-          Effect.provide(ServerlessLayer({ apiKey: Redacted.make(F.KEY) }).pipe(Layer.provide(endless.layer)))
+          Effect.provide(overSeam(endless, {}))
         )
       assert.deepStrictEqual(Chunk.toArray(first), ["Hel"])
       assert.isTrue(endless.seen[0].signal.aborted)
     }))
 
-  it.effect("a client wrapped by transformClient, or with trace propagation, goes through HttpClient", () =>
+  it.effect("a given transport rejects transformClient; trace propagation goes over it with its headers", () =>
     Effect.gen(function*() {
-      const wrapped = { transformClient: (c: HttpClient.HttpClient) => HttpClient.mapRequest(c, (r) => r) }
-      for (const options of [wrapped, { propagateTraceContext: true }]) {
-        const direct = directMock(() => json(F.chatCompletion("Paris.")))
-        yield* Effect.flatMap(Serverless, create).pipe(
-          Effect.provide(
-            ServerlessLayer({ apiKey: Redacted.make(F.KEY), ...options }).pipe(Layer.provide(direct.layer))
-          )
+      const seam = directMock(() => json(F.chatCompletion("Paris.")))
+      const rejected = yield* Effect.flip(
+        Effect.flatMap(Serverless, create).pipe(
+          Effect.provide(overSeam(seam, { transformClient: (c: HttpClient.HttpClient) => c }))
         )
-        assert.strictEqual(direct.seen.length, 0)
-        assert.strictEqual(direct.genericSeen.length, 1)
-      }
+      )
+      assert.strictEqual(rejected.reason, "InvalidConfig")
+      assert.strictEqual(seam.seen.length, 0)
+      yield* Effect.flatMap(Serverless, create).pipe(Effect.provide(overSeam(seam, { propagateTraceContext: true })))
+      assert.strictEqual(seam.seen.length, 1)
+      assert.match(seam.seen[0].headers["traceparent"], /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/)
+      const plain = directMock(() => json(F.chatCompletion("Paris.")))
+      yield* Effect.flatMap(Serverless, create).pipe(Effect.provide(overSeam(plain, {})))
+      assert.isUndefined(plain.seen[0].headers["traceparent"])
+      assert.isUndefined(plain.seen[0].headers["b3"])
     }))
 })

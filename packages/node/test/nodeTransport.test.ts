@@ -1,51 +1,48 @@
-// The Node transport's direct path (undici `dispatch` without HttpClient's per-request machinery), over real
-// loopback HTTP: it is what the SDK uses by default; it sends exactly what the HttpClient path sends; every row of
+// The Node transport (undici `dispatch`, no HttpClient in between) behind the SDK's seam, over real loopback HTTP:
+// it is what the Node layers use; it sends exactly what the transport built from an HttpClient sends; every row of
 // the fault table has the same outcome over it; backpressure and aborts work.
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
-import { ChatStream, Serverless, ServerlessLayer } from "@tensormesh-effect/core"
+import { ChatStream, Serverless, ServerlessLayer, Transport } from "@tensormesh-effect/core"
 import { ConfigProvider, Effect, Fiber, Layer, Redacted, Stream } from "effect"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
+import { makeDispatcher, nodeTransport } from "../src/internal/transport.js"
 import * as NodeTensormesh from "../src/NodeTensormesh.js"
 import { rows, runRow } from "./support/faultTable.js"
 
-const DirectTransportId = Symbol.for("@tensormesh-effect/core/DirectTransport")
 const KEY = Redacted.make("ak-direct-test")
 const messages = [{ role: "user" as const, content: "Hi" }]
 const noEnv = Effect.withConfigProvider(ConfigProvider.fromMap(new Map()))
 
-interface DirectLike {
-  readonly exchange: (request: unknown, handler: unknown) => { readonly pause: () => void }
-}
-
 /**
- * The Node transport, with its direct path counting exchanges (and pauses, in `paused`) and its HttpClient path
- * counting requests.
+ * The Node transport, counting its exchanges (`send` and `open`) and the times undici was asked to pause a body.
  */
-const countingTransport = (counts: { direct: number; generic: number }, paused = { n: 0 }) =>
-  Layer.effect(
-    HttpClient.HttpClient,
-    Effect.map(HttpClient.HttpClient, (client) => {
-      const direct = (client as unknown as Record<symbol, DirectLike>)[DirectTransportId]
-      const generic = HttpClient.tapRequest(client, () => Effect.sync(() => void counts.generic++))
-      return Object.defineProperty(generic, DirectTransportId, {
-        value: {
-          exchange: (request: unknown, handler: unknown) => {
-            counts.direct++
-            const exchange = direct.exchange(request, handler)
-            return {
-              ...exchange,
-              pause: () => {
-                paused.n++
-                exchange.pause()
-              }
+const countingTransport = (counts: { send: number; open: number }, paused = { n: 0 }) =>
+  Layer.scoped(
+    Transport.Transport,
+    Effect.map(makeDispatcher({}), ({ agent, timeouts }): Transport.Service => {
+      const counted = agent.compose((dispatch) => (options, handler) =>
+        dispatch(options, {
+          ...handler,
+          onRequestStart: (controller, context) => {
+            const pause = controller.pause.bind(controller)
+            controller.pause = () => {
+              paused.n++
+              pause()
             }
+            handler.onRequestStart?.(controller, context)
           }
-        }
-      })
+        })
+      )
+      const inner = nodeTransport(counted, timeouts)
+      return {
+        send: (request, limits) => Effect.suspend(() => (counts.send++, inner.send(request, limits))),
+        open: (request, limits) => Effect.suspend(() => (counts.open++, inner.open(request, limits)))
+      }
     })
-  ).pipe(Layer.provide(NodeTensormesh.transport()))
+  ).pipe(Layer.provide(NodeFileSystem.layer), Layer.orDie)
 
 interface Received {
   readonly method: string
@@ -111,13 +108,16 @@ const server = Effect.acquireRelease(
     })
 )
 
-describe("the Node transport's direct path", () => {
-  it.scopedLive("is offered by NodeTensormesh.transport and used by the SDK by default", () =>
+describe("the Node transport", () => {
+  it.scopedLive("carries every call of a layer given it, and the Node layers use it", () =>
     Effect.gen(function*() {
-      const client = yield* Effect.provide(HttpClient.HttpClient, NodeTensormesh.transport()).pipe(noEnv)
-      assert.isDefined((client as unknown as Record<symbol, unknown>)[DirectTransportId])
+      // the Node layers run on the Node transport: HttpClient middleware does not apply there
+      const rejected = yield* Effect.flip(
+        Effect.provide(Serverless, NodeTensormesh.serverless({ transformClient: (c) => c })).pipe(noEnv)
+      )
+      assert.strictEqual(rejected.reason, "InvalidConfig")
       const { baseUrl } = yield* server
-      const counts = { direct: 0, generic: 0 }
+      const counts = { send: 0, open: 0 }
       const result = yield* Effect.flatMap(Serverless, (tm) =>
         Effect.all([
           tm.chat.completions.create({ model: "m", messages }),
@@ -126,14 +126,16 @@ describe("the Node transport's direct path", () => {
             Stream.mkString
           )
         ])).pipe(
-          Effect.provide(ServerlessLayer({ baseUrl, apiKey: KEY }).pipe(Layer.provide(countingTransport(counts)))),
+          Effect.provide(
+            ServerlessLayer.withTransport({ baseUrl, apiKey: KEY }).pipe(Layer.provide(countingTransport(counts)))
+          ),
           noEnv
         )
       assert.deepStrictEqual([result[0].choices[0].message.content, result[1]], ["Paris.", "t0 t1 t2 "])
-      assert.deepStrictEqual(counts, { direct: 2, generic: 0 })
+      assert.deepStrictEqual(counts, { send: 1, open: 1 })
     }))
 
-  it.scopedLive("sends the same requests as the HttpClient path", () =>
+  it.scopedLive("sends the same requests as a transport built from undici's HttpClient", () =>
     Effect.gen(function*() {
       const { baseUrl, received } = yield* server
       const calls = (tm: Serverless["Type"]) =>
@@ -144,7 +146,7 @@ describe("the Node transport's direct path", () => {
         ])
       const options = { baseUrl, apiKey: KEY, headers: { "X-Team": "t" } }
       yield* Effect.flatMap(Serverless, calls).pipe(
-        Effect.provide(ServerlessLayer(options).pipe(Layer.provide(NodeTensormesh.transport()))),
+        Effect.provide(ServerlessLayer.withTransport(options).pipe(Layer.provide(NodeTensormesh.nodeTransport()))),
         noEnv
       )
       const direct = received.splice(0)
@@ -183,8 +185,8 @@ describe("the Node transport's direct path", () => {
           )
       ).pipe(
         Effect.provide(
-          ServerlessLayer({ baseUrl, apiKey: KEY }).pipe(
-            Layer.provide(countingTransport({ direct: 0, generic: 0 }, paused))
+          ServerlessLayer.withTransport({ baseUrl, apiKey: KEY }).pipe(
+            Layer.provide(countingTransport({ send: 0, open: 0 }, paused))
           )
         ),
         noEnv
@@ -218,23 +220,25 @@ describe("the Node transport's direct path", () => {
     }))
 })
 
-describe("the fault table over the direct path", () => {
+describe("the fault table over the Node transport", () => {
   for (const row of rows()) {
     it.live(row.name, () =>
       Effect.gen(function*() {
-        const counts = { direct: 0, generic: 0 }
+        const counts = { send: 0, open: 0 }
         const observed = yield* runRow(row, {
-          layer: countingTransport(counts).pipe(
-            Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map()))),
-            Layer.orDie
-          ),
-          attempts: () => counts.direct + counts.generic
+          layer: countingTransport(counts),
+          attempts: () => counts.send + counts.open
         })
         assert.strictEqual(observed.outcome, row.expect.outcome)
-        assert.deepStrictEqual(counts, { direct: row.expect.attempts, generic: 0 }, "attempts, all direct")
+        assert.strictEqual(observed.attempts, row.expect.attempts, "attempts")
         assert.isAtMost(observed.millis, row.expect.maxMillis, "finished in time")
         if (row.expect.minMillis !== undefined) assert.isAtLeast(observed.millis, row.expect.minMillis, "waited")
         if (row.expect.delivered === "some") assert.isAbove(observed.delivered, 0, "deltas delivered first")
+        assert.isTrue(observed.renders, "the error renders")
+        assert.isFalse(observed.leaked, "the key appears nowhere")
+        if (row.expect.maxMessageLength !== undefined) {
+          assert.isAtMost(observed.messageLength, row.expect.maxMessageLength, "message length")
+        }
       }), 20_000)
   }
 })

@@ -1,0 +1,366 @@
+import { Effect, Either, ParseResult, Schema, Scope, type Stream, type Tracer } from "effect"
+import type { CallOptions } from "../ClientOptions.js"
+import type { RawResponse, StreamingResponse } from "../InferenceClient.js"
+import type { TensormeshError, UpstreamError } from "../TensormeshError.js"
+import { invalidRequest, invalidResponse } from "./errors.js"
+import { type Handler, truncatedStream } from "./events.js"
+import { compileDecoder, compileValidator, decoderTransforms } from "./fastSchema.js"
+import { annotateWait, type LimitedCall, limitedCall } from "./limits.js"
+import {
+  type Call,
+  type JsonBody,
+  missingKey,
+  openLines,
+  resolveCall,
+  type Route,
+  sendJson,
+  streamValues,
+  target
+} from "./pipeline.js"
+import { requestParseOptions, responseParseOptions, wireEncoding } from "./schema.js"
+import type { Settings } from "./settings.js"
+import { withSpan } from "./span.js"
+import { checkStreamFlag } from "./streamFlag.js"
+
+// Typed endpoint descriptors (one file per API resource under `resources/`) and the endpoints built from them over
+// the pipeline. A descriptor pairs a route with its request and response schemas: the request and response types of
+// the endpoint are those of its schemas.
+
+/**
+ * An endpoint answering with one JSON body.
+ *
+ * @internal
+ */
+export interface JsonDescriptor<P, A> {
+  /** The namespace, as in span names: `chat.completions`, `models`, … */
+  readonly name: string
+  readonly verb: "create" | "list" | "get"
+  readonly route: Route
+  /** The request schema; `undefined` for routes without a body. */
+  readonly params: Schema.Schema<P, any> | undefined
+  readonly result: Schema.Schema<A, any>
+  /** Normalises the decoded value (e.g. leaked `<think>` blocks). */
+  readonly post?: ((a: A, settings: Settings) => A) | undefined
+  /** Maps the JSON body before decoding (e.g. an empty health body). */
+  readonly preprocess?: ((json: unknown) => unknown) | undefined
+  /** A body that is not JSON reads as none, rather than failing. */
+  readonly lenient?: boolean | undefined
+}
+
+/**
+ * An endpoint answering with an SSE stream.
+ *
+ * @internal
+ */
+export interface StreamDescriptor<P, E> {
+  readonly name: string
+  readonly route: Route
+  readonly params: Schema.Schema<P, any>
+  /** Body fields the streaming call sets (`stream: true` is always set). */
+  readonly streamFields: (request: P) => Record<string, unknown>
+  /** A fresh handler per stream (handlers may keep state); `secrets` are scrubbed from the errors it reports. */
+  readonly handler: (secrets: ReadonlyArray<string>) => Handler<E>
+  /** What the stream ends with, for the `StreamTruncated` message. */
+  readonly terminal: string
+}
+
+/** @internal */
+export const post = (path: string, root = false): Route => ({ method: "POST", path, root, keyed: true })
+
+/** @internal */
+export const get = (path: string, root = false): Route => ({ method: "GET", path, root, keyed: false })
+
+// ---------------------------------------------------------------------------------------------------------------
+// requests
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Unions with null / undefined (optional, nullable fields) add noise next to the real issue: dropped when it exists. */
+const isNoise = (issue: ParseResult.ArrayFormatterIssue) => /^Expected (null|undefined), actual/.test(issue.message)
+
+const formatIssues = (error: ParseResult.ParseError): string => {
+  const all = ParseResult.ArrayFormatter.formatErrorSync(error)
+  const issues = all.some((issue) => !isNoise(issue)) ? all.filter((issue) => !isNoise(issue)) : all
+  const shown = issues.slice(0, 5).map((issue) =>
+    issue.path.length === 0 ? issue.message : `${issue.path.join(".")}: ${issue.message}`
+  )
+  return `${shown.join("; ")}${issues.length > 5 ? ` (and ${issues.length - 5} more)` : ""}`
+}
+
+/** The top-level field names a request schema models (a struct's keys, or every member's of a union). */
+const fieldsOf = (ast: Schema.Schema.Any["ast"]): ReadonlyArray<string> => {
+  switch (ast._tag) {
+    case "TypeLiteral":
+      return ast.propertySignatures.map((signature) => String(signature.name))
+    case "Union":
+      return ast.types.flatMap(fieldsOf)
+    case "Refinement":
+      return fieldsOf(ast.from)
+    case "Transformation":
+      return fieldsOf(ast.to)
+    default:
+      return []
+  }
+}
+
+/** Checks a request (schema and policy) and serialises it, `extraBody` merged in and the stream fields set. */
+type Encoder = (request: unknown, streamFields?: Record<string, unknown>) => Either.Either<string, TensormeshError>
+
+const makeEncoder = <P>(schema: Schema.Schema<P, any>): Encoder => {
+  // compiled on first use, so that building a layer stays cheap; most requests are plainly valid: a compiled check
+  // lets them through, and Schema has the last word on the others
+  let validate: ((u: unknown) => Either.Either<P, ParseResult.ParseError>) | undefined
+  let valid: ((u: unknown) => boolean) | undefined | null = null
+  let modelled: Set<string> | undefined
+  // what is sent of a valid request (e.g. a returned assistant message without its output-only fields)
+  const wire = wireEncoding(schema)
+  return (request, streamFields) => {
+    if (valid === null) valid = compileValidator(schema, requestParseOptions)
+    let accepted: unknown = request
+    if (valid === undefined || !valid(request)) {
+      validate ??= Schema.validateEither(schema, requestParseOptions)
+      const checked = validate(request)
+      if (Either.isLeft(checked)) {
+        return Either.left(invalidRequest(`invalid request: ${formatIssues(checked.left)}`, checked.left))
+      }
+      accepted = checked.right
+    }
+    const { extraBody, ...body } = (wire === undefined ? accepted : wire(accepted)) as Record<string, unknown> & {
+      extraBody?: Record<string, unknown>
+    }
+    if (extraBody !== undefined) {
+      modelled ??= new Set([...fieldsOf(schema.ast), "stream", "stream_options"])
+      for (const key of Object.keys(extraBody)) {
+        if (modelled.has(key)) {
+          return Either.left(invalidRequest(`extraBody.${key} is a modelled field: set it on the request itself`))
+        }
+      }
+      Object.assign(body, extraBody)
+    }
+    if (streamFields !== undefined) Object.assign(body, streamFields, { stream: true })
+    return Either.right(JSON.stringify(body))
+  }
+}
+
+const modelOf = (request: unknown): string | undefined =>
+  typeof request === "object" && request !== null && typeof (request as { model?: unknown }).model === "string"
+    ? (request as { model: string }).model
+    : undefined
+
+// ---------------------------------------------------------------------------------------------------------------
+// responses
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Decodes a JSON value, failing with `InvalidResponse`. */
+export type Decoder<A> = (json: unknown, body?: JsonBody) => Either.Either<A, UpstreamError>
+
+/**
+ * Decodes a response body with its schema. `inPlace` (the default) lets the compiled fast path complete the JSON
+ * itself (defaults), for JSON that nobody else sees; a raw response's `json` stays as received.
+ *
+ * @internal
+ */
+export const makeDecoder = <A>(schema: Schema.Schema<A, any>, post?: (a: A) => A, inPlace = true): Decoder<A> => {
+  // compiled on first use, so that building a layer stays cheap
+  let decode: ((u: unknown) => Either.Either<A, ParseResult.ParseError>) | undefined
+  let fast: ((u: unknown) => boolean) | undefined | null = null
+  return (json, body) => {
+    if (fast === null) {
+      fast = inPlace || !decoderTransforms(schema, responseParseOptions)
+        ? compileDecoder(schema, responseParseOptions)
+        : undefined
+    }
+    if (fast !== undefined && fast(json)) return Either.right(post === undefined ? json as A : post(json as A))
+    decode ??= Schema.decodeUnknownEither(schema, responseParseOptions)
+    const result = decode(json)
+    if (Either.isLeft(result)) {
+      return Either.left(invalidResponse(
+        `the response does not have the expected shape: ${formatIssues(result.left)}`,
+        result.left,
+        body?.status,
+        body?.headers["x-request-id"]
+      ))
+    }
+    return Either.right(post === undefined ? result.right : post(result.right))
+  }
+}
+
+const usageAttributes = (usage: unknown): Record<string, number> => {
+  if (typeof usage !== "object" || usage === null) return {}
+  const u = usage as Record<string, any>
+  const attributes: Record<string, number> = {}
+  const input = u.input_tokens ?? u.prompt_tokens
+  const output = u.output_tokens ?? u.completion_tokens
+  const cached = u.prompt_tokens_details?.cached_tokens ?? u.input_tokens_details?.cached_tokens
+  if (typeof input === "number") attributes["gen_ai.usage.input_tokens"] = input
+  if (typeof output === "number") attributes["gen_ai.usage.output_tokens"] = output
+  if (typeof cached === "number") attributes["tensormesh.usage.cached_tokens"] = cached
+  return attributes
+}
+
+const annotateUsage = (span: Tracer.Span, value: unknown) => {
+  const usage = (value as { usage?: unknown }).usage
+  if (usage === undefined || usage === null) return
+  const attributes = usageAttributes(usage)
+  for (const key in attributes) span.attribute(key, attributes[key])
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// endpoints
+// ---------------------------------------------------------------------------------------------------------------
+
+/** @internal */
+export interface JsonEndpoint<P, A> {
+  readonly create: (request: P, options?: CallOptions) => Effect.Effect<A, TensormeshError>
+  readonly raw: (request: P, options?: CallOptions) => Effect.Effect<RawResponse<A>, TensormeshError>
+}
+
+/** @internal */
+export interface StreamEndpoint<P, E> {
+  readonly stream: (request: P, options?: CallOptions) => Stream.Stream<E, TensormeshError>
+  readonly streaming: (
+    request: P,
+    options?: CallOptions
+  ) => Effect.Effect<StreamingResponse, TensormeshError, Scope.Scope>
+}
+
+const spanAttributes = (settings: Settings, request: unknown): Record<string, unknown> => {
+  const model = modelOf(request)
+  return model === undefined
+    ? { "tensormesh.surface": settings.surface }
+    : { "tensormesh.surface": settings.surface, "gen_ai.request.model": model }
+}
+
+/**
+ * The request body of one call and its options, or the failure that stops it before sending: a keyed route
+ * without a key, a request that does not validate, invalid options.
+ */
+const prepare = <P>(
+  settings: Settings,
+  defaults: Call,
+  route: Route,
+  encode: Encoder | undefined,
+  request: P,
+  options: CallOptions | undefined,
+  streamFields?: Record<string, unknown>
+): Effect.Effect<
+  { readonly body: string | undefined; readonly call: Call; readonly limited: LimitedCall | undefined },
+  TensormeshError
+> =>
+  Effect.suspend(() => {
+    if (route.keyed && settings.apiKey === undefined) return Effect.fail(missingKey(route))
+    // the request's own `stream` flag may only agree with the method; it is removed before the schema check
+    const flagged = checkStreamFlag(route.path, request, streamFields !== undefined)
+    if (Either.isLeft(flagged)) return Effect.fail(flagged.left)
+    const body = encode === undefined ? Either.right(undefined) : encode(flagged.right, streamFields)
+    if (Either.isLeft(body)) return Effect.fail(body.left)
+    return Effect.map(resolveCall(settings, defaults, options), (call) => ({
+      body: body.right,
+      call,
+      limited: limitedCall(settings.limitContext, call.limits, request, body.right)
+    }))
+  })
+
+/** @internal */
+export const jsonEndpoint = <P, A>(
+  settings: Settings,
+  defaults: Call,
+  descriptor: JsonDescriptor<P, A>
+): JsonEndpoint<P, A> => {
+  const encode = descriptor.params === undefined ? undefined : makeEncoder(descriptor.params)
+  const post = descriptor.post === undefined ? undefined : (a: A) => descriptor.post!(a, settings)
+  const preprocess = descriptor.preprocess
+  const withPreprocess = (decode: Decoder<A>): Decoder<A> =>
+    preprocess === undefined ? decode : (json, body) => decode(preprocess(json), body)
+  const decode = withPreprocess(makeDecoder(descriptor.result, post))
+  const decodeRaw = withPreprocess(makeDecoder(descriptor.result, post, false))
+  const to = target(settings, descriptor.route, "application/json")
+  const lenient = descriptor.lenient === true
+  const send = (request: P, options: CallOptions | undefined, span: Tracer.Span) =>
+    Effect.flatMap(
+      prepare(settings, defaults, descriptor.route, encode, request, options),
+      ({ body, call, limited }) =>
+        limited === undefined
+          ? sendJson(settings, to, body, call, span, lenient)
+          : Effect.ensuring(sendJson(settings, to, body, call, span, lenient, limited), annotateWait(span, limited))
+    )
+  const createName = `Tensormesh.${descriptor.name}.${descriptor.verb}`
+  const rawName = `Tensormesh.${descriptor.name}.withRawResponse.${descriptor.verb}`
+  return {
+    create: (request, options) =>
+      withSpan(
+        createName,
+        spanAttributes(settings, request),
+        (span) =>
+          Effect.flatMap(send(request, options, span), (body) => {
+            const decoded = decode(body.json, body)
+            if (Either.isLeft(decoded)) return Effect.fail(decoded.left)
+            annotateUsage(span, decoded.right)
+            return Effect.succeed(decoded.right)
+          })
+      ),
+    raw: (request, options) =>
+      withSpan(
+        rawName,
+        spanAttributes(settings, request),
+        (span) =>
+          Effect.map(send(request, options, span), (body): RawResponse<A> => ({
+            status: body.status,
+            headers: body.headers,
+            requestId: body.headers["x-request-id"],
+            json: body.json,
+            parse: Effect.suspend(() => decodeRaw(body.json, body))
+          }))
+      )
+  }
+}
+
+/** @internal */
+export const streamEndpoint = <P, E>(
+  settings: Settings,
+  defaults: Call,
+  descriptor: StreamDescriptor<P, E>
+): StreamEndpoint<P, E> => {
+  const encode = makeEncoder(descriptor.params)
+  const to = target(settings, descriptor.route, "text/event-stream")
+  const truncated = truncatedStream(descriptor.terminal)
+  const prepared = (request: P, options: CallOptions | undefined) =>
+    Effect.map(
+      prepare(settings, defaults, descriptor.route, encode, request, options, descriptor.streamFields(request)),
+      ({ body, call, limited }) => ({ body: body!, call, limited })
+    )
+  const streamName = `Tensormesh.${descriptor.name}.stream`
+  const streamingName = `Tensormesh.${descriptor.name}.withStreamingResponse.create`
+  return {
+    stream: (request, options) =>
+      streamValues(
+        settings,
+        {
+          name: streamName,
+          attributes: spanAttributes(settings, request),
+          target: to,
+          prepare: prepared(request, options)
+        },
+        descriptor.handler,
+        truncated
+      ),
+    streaming: (request, options) =>
+      Effect.flatMap(
+        Effect.scope,
+        (scope) =>
+          withSpan(streamingName, spanAttributes(settings, request), (span) =>
+            Effect.flatMap(prepared(request, options), ({ body, call, limited }) =>
+              Effect.map(
+                Scope.extend(
+                  Effect.ensuring(openLines(settings, to, body, call, span, limited), annotateWait(span, limited)),
+                  scope
+                ),
+                (opened): StreamingResponse => ({
+                  status: opened.status,
+                  headers: opened.headers,
+                  requestId: opened.headers["x-request-id"],
+                  lines: opened.lines
+                })
+              )))
+      )
+  }
+}

@@ -1,0 +1,47 @@
+import { Channel, Effect, type Exit, FiberRef, type Tracer } from "effect"
+
+// One span per call, of kind `client`, named after the method, for effects and streams alike: made when the call
+// starts, ended with its exit (a stream's span covers the whole stream).
+
+const make = (name: string, attributes: Record<string, unknown>): Effect.Effect<Tracer.Span> =>
+  Effect.makeSpan(name, { kind: "client", attributes, captureStackTrace: false })
+
+const end = (span: Tracer.Span, exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> =>
+  Effect.flatMap(
+    FiberRef.get(FiberRef.currentTracerTimingEnabled),
+    (timing) =>
+      Effect.clockWith((clock) =>
+        Effect.sync(() => span.end(timing ? clock.unsafeCurrentTimeNanos() : BigInt(0), exit))
+      )
+  )
+
+/**
+ * Runs `body` inside the call's span (its parent for anything traced inside).
+ *
+ * @internal
+ */
+export const withSpan = <A, E, R>(
+  name: string,
+  attributes: Record<string, unknown>,
+  body: (span: Tracer.Span) => Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R> =>
+  Effect.acquireUseRelease(make(name, attributes), (span) => Effect.withParentSpan(body(span), span), end)
+
+/**
+ * The same for a stream: `use` runs with the span and whatever `acquire` made; `release` runs before the span
+ * ends, with the stream's exit.
+ *
+ * @internal
+ */
+export const channelWithSpan = <S, OutElem, OutErr, OutDone>(
+  name: string,
+  attributes: Record<string, unknown>,
+  acquire: (span: Tracer.Span) => Effect.Effect<S>,
+  use: (state: S) => Channel.Channel<OutElem, unknown, OutErr, unknown, OutDone, unknown>,
+  release: (state: S, exit: Exit.Exit<unknown, unknown>) => Effect.Effect<void>
+): Channel.Channel<OutElem, unknown, OutErr, unknown, OutDone, unknown> =>
+  Channel.acquireUseRelease(
+    Effect.flatMap(make(name, attributes), (span) => Effect.map(acquire(span), (state) => ({ span, state }))),
+    ({ state }) => use(state),
+    ({ span, state }, exit) => Effect.zipRight(release(state, exit), end(span, exit))
+  )
