@@ -291,6 +291,30 @@ describe("limits: shared backoff, keys, observability", () => {
       }).pipe(Effect.provide(both))
     }))
 
+  it.effect("a server's pause for everyone is capped at 60 s, whatever Retry-After says", () =>
+    Effect.gen(function*() {
+      let first = true
+      const mock = mockTransport(() => {
+        if (!first) return ok()
+        first = false
+        return new Response("slow down", { status: 429, headers: { "retry-after": "3600" } })
+      })
+      const limits = { concurrency: 10 }
+      const both = Layer.mergeAll(
+        Layer.effect(AClient, Serverless).pipe(Layer.provide(ServerlessLayer({ apiKey: key, limits, maxRetries: 0 }))),
+        Layer.effect(BClient, Serverless).pipe(Layer.provide(ServerlessLayer({ apiKey: key, limits })))
+      ).pipe(Layer.provide(mock.layer), Layer.provide(LimitStore.layerMemory))
+      yield* Effect.gen(function*() {
+        yield* Effect.exit(chat(yield* AClient))
+        const fiber = yield* Effect.fork(chat(yield* BClient))
+        yield* TestClock.adjust(59_999)
+        assert.strictEqual(mock.seen.length, 1)
+        yield* TestClock.adjust(1)
+        yield* Fiber.join(fiber)
+        assert.strictEqual(mock.seen.length, 2)
+      }).pipe(Effect.provide(both))
+    }))
+
   it.effect("keys: surface, a hash of the API key (never the key) and the model; other keys do not share", () =>
     Effect.gen(function*() {
       const keys: Array<string> = []

@@ -282,6 +282,9 @@ const giveBackTokens = (context: LimitContext, limits: ResolvedLimits, key: stri
     delta: -tokens
   }))
 
+/** The longest pause one server hint imposes on every client (as long as the retry policy ever waits for one). */
+const MAX_PAUSE = 60_000
+
 /**
  * After an attempt: pauses every client of the store when the server asked to wait (a 429 or 503 with
  * `Retry-After`), and corrects the tokens by the usage the response reported. Store failures are ignored here:
@@ -302,7 +305,8 @@ export const settle = (
       (error.reason === "RateLimited" || error.reason === "Unavailable") && error.retryAfter !== undefined
     ) {
       const now = yield* Clock.currentTimeMillis
-      yield* Effect.ignore(context.store.pause(permit.key, now + Duration.toMillis(error.retryAfter)))
+      const pause = Math.min(Duration.toMillis(error.retryAfter), MAX_PAUSE)
+      yield* Effect.ignore(context.store.pause(permit.key, now + pause))
     }
     if (limits.tokens !== undefined && permit.tokens > 0 && outcome.usage !== undefined) {
       const used = usedTokens(outcome.usage)
