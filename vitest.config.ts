@@ -8,7 +8,9 @@ const alias = [
   { find: /^@tensormesh-effect\/core$/, replacement: `${src("core")}/index.ts` },
   { find: /^@tensormesh-effect\/core\/(.*)$/, replacement: `${src("core")}/$1.ts` },
   { find: /^@tensormesh-effect\/node$/, replacement: `${src("node")}/index.ts` },
-  { find: /^@tensormesh-effect\/node\/(.*)$/, replacement: `${src("node")}/$1.ts` }
+  { find: /^@tensormesh-effect\/node\/(.*)$/, replacement: `${src("node")}/$1.ts` },
+  { find: /^@tensormesh-effect\/ai$/, replacement: `${src("ai")}/index.ts` },
+  { find: /^@tensormesh-effect\/ai\/(.*)$/, replacement: `${src("ai")}/$1.ts` }
 ]
 
 export default defineConfig({

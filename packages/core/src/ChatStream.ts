@@ -6,7 +6,7 @@
 import { Chunk, Effect, Stream } from "effect"
 import type { ChatCompletion, ChatCompletionChunk } from "./ChatCompletion.js"
 import { ChatAccumulator, ChatTexts } from "./internal/chat.js"
-import type { ThinkPiece } from "./internal/think.js"
+import { type ThinkPiece, ThinkStreamSplitter } from "./internal/think.js"
 
 const pieces = <E, R>(
   self: Stream.Stream<ChatCompletionChunk, E, R>,
@@ -68,4 +68,85 @@ export const accumulate = <E, R>(self: Stream.Stream<ChatCompletionChunk, E, R>)
       Stream.runForEachChunk(self, (chunks) => Effect.sync(() => Chunk.forEach(chunks, (c) => accumulator.push(c)))),
       undefined
     ).pipe(Effect.map(() => accumulator.done(true)))
+  })
+
+type Choice = ChatCompletionChunk["choices"][number]
+
+const moveThinking = (choice: Choice, splitter: ThinkStreamSplitter): Choice => {
+  const delta = choice.delta
+  const content = delta.content
+  if (typeof content !== "string" || content === "") return choice
+  const plain = splitter.passThrough(content)
+  if (plain === "content") return choice
+  const pieces: ReadonlyArray<ThinkPiece> = plain === "reasoning"
+    ? [{ kind: "reasoning", text: content }]
+    : splitter.push(content)
+  return { ...choice, delta: withPieces(delta, pieces) }
+}
+
+const withPieces = (delta: Choice["delta"], pieces: ReadonlyArray<ThinkPiece>): Choice["delta"] => {
+  let content = ""
+  let reasoning = ""
+  for (const piece of pieces) {
+    if (piece.kind === "content") content += piece.text
+    else reasoning += piece.text
+  }
+  const wire = delta.reasoning ?? delta.reasoning_content
+  const { content: _content, reasoning: _reasoning, ...rest } = delta
+  const merged = (typeof wire === "string" ? wire : "") + reasoning
+  return {
+    ...rest,
+    ...(content === "" ? {} : { content }),
+    ...(merged === "" ? {} : { reasoning: merged })
+  }
+}
+
+/**
+ * The chunks with leaked `<think>…</think>` blocks moved out of each choice's `content` deltas into its `reasoning`
+ * deltas (after the wire's own `reasoning` / `reasoning_content` of the same delta), even when a tag is split across
+ * chunks: what `stripThinking` does for `create`, for a stream. Text held back because it may begin a tag is
+ * released with the next delta of its choice, or in one last chunk when the stream ends.
+ *
+ * Concatenated over choice 0, the `content` and `reasoning` deltas are what `textDeltas` and `reasoningDeltas`
+ * yield.
+ *
+ * @since 0.2.0
+ * @category combinators
+ */
+export const stripThinking = <E, R>(
+  self: Stream.Stream<ChatCompletionChunk, E, R>
+): Stream.Stream<ChatCompletionChunk, E, R> =>
+  Stream.suspend(() => {
+    const splitters = new Map<number, ThinkStreamSplitter>()
+    let last: ChatCompletionChunk | undefined
+    const splitterOf = (index: number) => {
+      let splitter = splitters.get(index)
+      if (splitter === undefined) {
+        splitter = new ThinkStreamSplitter()
+        splitters.set(index, splitter)
+      }
+      return splitter
+    }
+    return self.pipe(
+      Stream.map((chunk) => {
+        last = chunk
+        let changed = false
+        const choices = chunk.choices.map((choice) => {
+          const next = moveThinking(choice, splitterOf(choice.index))
+          if (next !== choice) changed = true
+          return next
+        })
+        return changed ? { ...chunk, choices } : chunk
+      }),
+      Stream.concat(Stream.suspend(() => {
+        const choices: Array<Choice> = []
+        for (const [index, splitter] of splitters) {
+          const pieces = splitter.end()
+          if (pieces.length > 0) choices.push({ index, delta: withPieces({}, pieces) })
+        }
+        if (choices.length === 0 || last === undefined) return Stream.empty
+        const { usage: _usage, ...base } = last
+        return Stream.make<[ChatCompletionChunk]>({ ...base, choices })
+      }))
+    )
   })

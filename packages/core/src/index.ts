@@ -82,7 +82,7 @@ export * as ServerInfo from "./ServerInfo.js"
 export * as Usage from "./Usage.js"
 
 /**
- * Helpers over chat streams: `textDeltas`, `reasoningDeltas`, `accumulate`.
+ * Helpers over chat streams: `textDeltas`, `reasoningDeltas`, `stripThinking`, `accumulate`.
  *
  * @since 0.1.0
  */

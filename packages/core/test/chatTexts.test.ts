@@ -1,7 +1,9 @@
 // `ChatTexts` (what `ChatStream.textDeltas` and `reasoningDeltas` use) against `ChatPieces` filtered by kind: the
 // same texts with the same boundaries, on generated streams with <think> tags split anywhere.
 import { assert, describe, it } from "@effect/vitest"
+import { Chunk, Effect, Stream } from "effect"
 import type { ChatCompletionChunk } from "../src/ChatCompletion.js"
+import * as ChatStream from "../src/ChatStream.js"
 import { ChatPieces, ChatTexts } from "../src/internal/chat.js"
 import type { ThinkPiece } from "../src/internal/think.js"
 
@@ -62,4 +64,40 @@ describe("ChatTexts", () => {
       }
     }
   })
+})
+
+const joined = (chunks: ReadonlyArray<ChatCompletionChunk>, index: number, key: "content" | "reasoning") =>
+  chunks.flatMap((c) =>
+    c.choices.filter((choice) => choice.index === index).map((choice) =>
+      (key === "content" ? choice.delta.content : choice.delta.reasoning ?? choice.delta.reasoning_content) ?? ""
+    )
+  ).join("")
+
+describe("ChatStream.stripThinking", () => {
+  it.effect("moves think blocks into reasoning: textDeltas and reasoningDeltas agree, on 500 generated streams", () =>
+    Effect.gen(function*() {
+      const random = prng(11)
+      for (let i = 0; i < 500; i++) {
+        const chunks = generate(random)
+        const stripped = Chunk.toArray(yield* Stream.runCollect(ChatStream.stripThinking(Stream.fromIterable(chunks))))
+        const text = (yield* Stream.runCollect(ChatStream.textDeltas(Stream.fromIterable(chunks)))).pipe(Chunk.join(""))
+        const reasoning = (yield* Stream.runCollect(ChatStream.reasoningDeltas(Stream.fromIterable(chunks)))).pipe(
+          Chunk.join("")
+        )
+        assert.strictEqual(joined(stripped, 0, "content"), text, JSON.stringify(chunks))
+        assert.strictEqual(joined(stripped, 0, "reasoning"), reasoning, JSON.stringify(chunks))
+        for (const c of stripped) {
+          for (const choice of c.choices) assert.isFalse((choice.delta.content ?? "").includes("<think>"))
+        }
+      }
+    }))
+
+  it.effect("keeps chunks without tags as they are and flushes a held-back tag prefix at the end", () =>
+    Effect.gen(function*() {
+      const plain = chunk({ content: "Hello" })
+      const held = chunk({ content: "a <thi" })
+      const out = Chunk.toArray(yield* Stream.runCollect(ChatStream.stripThinking(Stream.make(plain, held))))
+      assert.strictEqual(out[0], plain)
+      assert.deepStrictEqual(out.map((c) => c.choices[0]?.delta.content), ["Hello", "a ", "<thi"])
+    }))
 })

@@ -1,6 +1,7 @@
 /**
  * What every example is: a named Effect program over the two surfaces.
  */
+import type * as AiError from "@effect/ai/AiError"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type { OnDemand, Serverless, TensormeshError } from "@tensormesh-effect/core"
 import { Context, type Effect } from "effect"
@@ -27,5 +28,6 @@ export interface Example {
   readonly title: string
   /** Runs only when the on-demand surface is configured. */
   readonly onDemand?: boolean
-  readonly program: Effect.Effect<void, TensormeshError, Requirements>
+  /** Fails with the SDK's errors, or `@effect/ai`'s for the programs written against `@effect/ai`. */
+  readonly program: Effect.Effect<void, TensormeshError | AiError.AiError, Requirements>
 }

@@ -2,6 +2,7 @@
  * Every example, in the order of the Python SDK's inference guide.
  */
 import type { Example } from "./Example.js"
+import { effectAi } from "./examples/effectAi.js"
 import { errorHandling } from "./examples/errorHandling.js"
 import { healthVersion } from "./examples/healthVersion.js"
 import { jsonMode } from "./examples/jsonMode.js"
@@ -35,5 +36,6 @@ export const examples: ReadonlyArray<Example> = [
   rawResponse,
   rawStreamingAsync,
   swapSurfaces,
-  errorHandling
+  errorHandling,
+  effectAi
 ]

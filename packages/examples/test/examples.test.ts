@@ -72,6 +72,15 @@ describe("examples against the local server", () => {
       /ValidationError: NotFound \(HTTP 404\): The model `no-such\/model` does not exist\./,
       /ValidationError: InvalidRequest: .*json_schema is not supported/,
       "UpstreamError/ConnectionRefused (retryable: true)"
+    ],
+    "effect-ai": [
+      "generateText: You said: Say hello.",
+      /usage: \d+ input \+ \d+ output tokens/,
+      /streamText: You said: Stream a short reply\. \(finish: stop, \d+ input \+ \d+ output tokens\)/,
+      /generateObject: Person \{ name: "You said: Extract the person: Ada Lovelace, aged 36\.", age: 1 \}/,
+      /tool call: GetWeather\(\{"city":".*Hanoi\?"\}\)/,
+      /tool result: \{"city":".*","forecast":"sunny","celsius":31\}/,
+      /answer: The tool returned: \{"city":".*","forecast":"sunny","celsius":31\}/
     ]
   }
 

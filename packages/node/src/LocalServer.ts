@@ -21,7 +21,9 @@
  *
  * Every model calls the first tool (or the named one) when `tools` are given and `tool_choice` is not `"none"`
  * (unless the conversation ends with a tool result and `tool_choice` is `"auto"`: then it answers
- * `The tool returned: <output>`). JSON mode (`json_object`, `json_schema`) answers with a JSON object. Completions
+ * `The tool returned: <output>`). JSON mode (`json_object`, `json_schema`) answers with a JSON object: a value of the
+ * `json_schema`, or in `json_object` mode of a JSON Schema written as the last line of a system message on chat
+ * completions (how a schema hint asks a model for keys), else `{"answer": ...}`. Completions
  * continue a prompt with ` You said: <prompt>` (16 tokens by default).
  *
  * **Tokenizer**: deterministic and vocabulary-free (see {@link tokenize}); usage counts, `max_model_len` checks and

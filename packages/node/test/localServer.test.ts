@@ -313,6 +313,27 @@ layer(LocalServer.layer(), { excludeTestServices: true })("serverless", (it) => 
         })
       }))
 
+    it.effect("json_object mode follows a JSON Schema on the last line of a system message", () =>
+      Effect.gen(function*() {
+        const server = yield* LocalServer.LocalServer
+        const schema = { type: "object", properties: { city: { type: "string" } }, required: ["city", "n"] }
+        const hinted = (yield* post(server, "/v1/chat/completions", {
+          model: ECHO,
+          messages: [{ role: "system", content: `Answer in JSON.\n${JSON.stringify(schema)}` }, ...user("Rome")],
+          response_format: { type: "json_object" }
+        })).json()
+        assert.deepStrictEqual(JSON.parse(hinted.choices[0].message.content), {
+          city: "You said: Rome",
+          n: "You said: Rome"
+        })
+        const prose = (yield* post(server, "/v1/chat/completions", {
+          model: ECHO,
+          messages: [{ role: "system", content: "Answer in JSON. {not a schema" }, ...user("Rome")],
+          response_format: { type: "json_object" }
+        })).json()
+        assert.deepStrictEqual(JSON.parse(prose.choices[0].message.content), { answer: "You said: Rome" })
+      }))
+
     it.effect("a chat stream: role chunk, one token per delta, finish, usage-only chunk, [DONE]", () =>
       Effect.gen(function*() {
         const server = yield* LocalServer.LocalServer

@@ -16,6 +16,7 @@ import {
   type ToolSelection,
   type Unit
 } from "./generation.js"
+import { schemaFromInstructions } from "./jsonSchema.js"
 import { checkOutputTokens, checkPromptLength, maxTokensFor, resolveModel } from "./limits.js"
 import type { ModelCard } from "./models.js"
 import * as Reply from "./reply.js"
@@ -35,6 +36,19 @@ export const answerFormat = (format: ResponseFormat | undefined): AnswerFormat =
   if (format === undefined || format.type === "text") return { _tag: "text" }
   return { _tag: "json", schema: format.type === "json_schema" ? format.json_schema.schema : undefined }
 }
+
+/**
+ * `json_object` mode follows a JSON Schema given as the last line of a system message (see `schemaFromInstructions`).
+ *
+ * @internal
+ */
+export const hintedFormat = (
+  format: AnswerFormat,
+  messages: ReadonlyArray<{ readonly role: string; readonly text: string }>
+): AnswerFormat =>
+  format._tag === "json" && format.schema === undefined
+    ? { _tag: "json", schema: schemaFromInstructions(messages) }
+    : format
 
 /** @internal */
 export const stopList = (stop: string | ReadonlyArray<string> | undefined): ReadonlyArray<string> =>
@@ -156,7 +170,7 @@ export const chatCompletions = (ctx: RequestContext): Effect.Effect<Reply.Reply,
       model,
       userText: turn.userText,
       toolResult: turn.toolResult,
-      format: answerFormat(request.response_format),
+      format: hintedFormat(answerFormat(request.response_format), messages),
       tool
     })
     const generation = run(request.include_reasoning === false ? { ...plan, reasoning: undefined } : plan, {

@@ -55,7 +55,7 @@ export interface Plan {
  * - `You said: <last user text>`, or `The tool returned: <output>` after a tool result;
  * - in JSON mode, a JSON object (`{"answer": ...}` or a value of the `json_schema`);
  * - with a tool selected, a call whose arguments match its parameters (filled from the last tool result when there
- *   is one, else from the user text), and no content;
+ *   is one: by name from a JSON object, else from its text; otherwise from the user text), and no content;
  * - reasoning in `reasoning` / `reasoning_content`, or leaked as a `<think>` block into content.
  *
  * @internal
@@ -71,8 +71,8 @@ export const planChat = (input: ChatInput): Plan => {
     : `The tool returned ${toolResult}. I will report it.`
   const tool = input.tool === undefined ? undefined : {
     name: input.tool.name,
-    // issue 12: a call made after a tool result takes its arguments from that result (a chained lookup)
-    arguments: toolArguments(input.tool.parameters, toolResult ?? userText),
+    // a call made after a tool result takes its arguments from that result (a chained lookup)
+    arguments: toolArguments(input.tool.parameters, userText, toolResult),
     named: input.tool.named
   }
   switch (model.reasoning) {

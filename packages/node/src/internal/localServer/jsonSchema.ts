@@ -107,9 +107,27 @@ export const valueFor = (schema: unknown, text: string): unknown =>
  *
  * @internal
  */
-export const toolArguments = (parameters: unknown, text: string): string => {
-  const value = isRecord(parameters) ? valueFor({ type: "object", ...parameters }, text) : {}
-  return JSON.stringify(isRecord(value) ? value : {})
+export const toolArguments = (parameters: unknown, text: string, toolResult?: string): string => {
+  // a previous tool's result that is a JSON object fills the parameters it has by name, the user's text the rest;
+  // a result in plain text is the text the arguments come from
+  const given = toolResult === undefined ? undefined : jsonObject(toolResult)
+  const source = toolResult === undefined || given !== undefined ? text : toolResult
+  const value = isRecord(parameters) ? valueFor({ type: "object", ...parameters }, source) : {}
+  if (!isRecord(value)) return "{}"
+  if (given !== undefined) {
+    for (const key of Object.keys(value)) if (Object.hasOwn(given, key)) value[key] = given[key]
+  }
+  return JSON.stringify(value)
+}
+
+const jsonObject = (text: string): Record<string, unknown> | undefined => {
+  if (!text.trimStart().startsWith("{")) return undefined
+  try {
+    const parsed: unknown = JSON.parse(text)
+    return isRecord(parsed) ? parsed : undefined
+  } catch {
+    return undefined
+  }
 }
 
 /**
@@ -123,4 +141,28 @@ export const jsonAnswer = (schema: unknown, answer: string): string => {
     if (isRecord(value) && Object.keys(value).length > 0) return JSON.stringify(value)
   }
   return JSON.stringify({ answer })
+}
+
+/**
+ * A JSON Schema given as instructions: the last line of a `system` or `developer` message, when that line is a JSON
+ * object (as an `@effect/ai` provider's schema hint writes it). Used by `json_object` mode, which carries no schema
+ * on the wire, so that the answer has the keys the caller asked for, as a model following the hint would.
+ *
+ * @internal
+ */
+export const schemaFromInstructions = (
+  messages: ReadonlyArray<{ readonly role: string; readonly text: string }>
+): JsonSchema | undefined => {
+  for (const message of messages) {
+    if (message.role !== "system" && message.role !== "developer") continue
+    const line = message.text.slice(message.text.lastIndexOf("\n") + 1).trim()
+    if (!line.startsWith("{")) continue
+    try {
+      const schema: unknown = JSON.parse(line)
+      if (isRecord(schema)) return schema
+    } catch {
+      // not a schema: plain instructions
+    }
+  }
+  return undefined
 }
