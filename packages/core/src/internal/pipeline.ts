@@ -1,6 +1,6 @@
 import type * as Headers from "@effect/platform/Headers"
-import { Channel } from "effect"
 import {
+  Channel,
   Chunk,
   type Clock,
   Duration,
