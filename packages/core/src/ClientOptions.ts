@@ -36,6 +36,35 @@ export interface CallOptions {
   readonly maxResponseBytes?: number | undefined
   /** Extra request headers (e.g. `x-request-id`). */
   readonly headers?: Readonly<Record<string, string>> | undefined
+  /**
+   * Request, token and concurrency limits, counted in the `LimitStore` (in this process by default) per surface,
+   * API key (hashed) and model. Per call, each field given replaces the layer's.
+   */
+  readonly limits?: Limits | undefined
+}
+
+/**
+ * Limits of the calls of a client, shared by every client on the same `LimitStore` with the same surface, API key
+ * and model. They are taken before each attempt, retries included; what is waited counts against `totalTimeout`.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Limits {
+  /** At most `limit` requests per `window` (fixed windows from the first request). */
+  readonly requests?: { readonly limit: number; readonly window: Duration.DurationInput } | undefined
+  /**
+   * At most `limit` tokens per `window`: each request takes an estimate (a token per 4 characters of its prompt,
+   * plus `max_tokens` or `max_output_tokens`), corrected by the usage the response reports.
+   */
+  readonly tokens?: { readonly limit: number; readonly window: Duration.DurationInput } | undefined
+  /** At most this many requests in flight; a stream holds its slot until it ends or is interrupted. */
+  readonly concurrency?: number | undefined
+  /**
+   * At a limit: `wait` (the default; interruptible, counted against `totalTimeout`) or `fail` at once with
+   * `UpstreamError` reason `RateLimited` and a `retryAfter`.
+   */
+  readonly onExceeded?: "wait" | "fail" | undefined
 }
 
 /**

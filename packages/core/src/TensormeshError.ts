@@ -123,7 +123,9 @@ export class ValidationError
  *   or total budget), `IdleTimeout` (no stream data within `idleTimeout`);
  * - `StreamError` (an error event inside a stream), `StreamTruncated` (a stream ended without its terminal
  *   event), `InvalidResponse` (a body that does not decode), `EventTooLarge` (an SSE event over the limit),
- *   `ResponseTooLarge` (a body over `maxResponseBytes`).
+ *   `ResponseTooLarge` (a body over `maxResponseBytes`);
+ * - `LimitStoreUnavailable`: the store of the client's `limits` could not be reached and its policy is to fail
+ *   closed (nothing was sent). A limit reached in `onExceeded: "fail"` mode is `RateLimited`, without a status.
  *
  * @since 0.1.0
  * @category errors
@@ -143,7 +145,8 @@ export class UpstreamError
       "StreamTruncated",
       "InvalidResponse",
       "EventTooLarge",
-      "ResponseTooLarge"
+      "ResponseTooLarge",
+      "LimitStoreUnavailable"
     ),
     /**
      * How long the server asked to wait (`retry-after-ms`, else `Retry-After` in seconds or as an HTTP date), within

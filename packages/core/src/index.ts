@@ -33,7 +33,7 @@ export {
 /**
  * @since 0.1.0
  */
-export type { CallOptions, ClientOptions, OnDemandOptions } from "./ClientOptions.js"
+export type { CallOptions, ClientOptions, Limits, OnDemandOptions } from "./ClientOptions.js"
 
 /**
  * @since 0.1.0
@@ -115,3 +115,8 @@ export * as Settings from "./Settings.js"
  * @since 0.2.0
  */
 export * as Transport from "./Transport.js"
+
+/**
+ * @since 0.2.0
+ */
+export { LimitStore, LimitStoreError } from "./LimitStore.js"

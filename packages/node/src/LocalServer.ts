@@ -290,10 +290,23 @@ export interface Service {
   readonly mode: Mode
   /** The requests received so far (the last {@link Options.requestLog}), oldest first. */
   readonly requests: Effect.Effect<ReadonlyArray<ReceivedRequest>>
-  /** How many requests are being answered now. */
-  readonly inFlight: Effect.Effect<number>
+  /**
+   * Requests being served now (from the request line until the response ends or its connection closes; the
+   * `/_local/` routes not counted), and the most at once since the server started: what a concurrency limit is
+   * checked against.
+   */
+  readonly inFlight: Effect.Effect<InFlight>
   /** Empties the request log. */
   readonly clearRequests: Effect.Effect<void>
+}
+
+/**
+ * @since 0.2.0
+ * @category models
+ */
+export interface InFlight {
+  readonly current: number
+  readonly peak: number
 }
 
 /**

@@ -141,7 +141,7 @@ describe("local server: inspection", () => {
       const stalled = yield* Effect.fork(
         raw(server, "/v1/chat/completions", { body: chat, headers: { "x-tensormesh-fault": "stall" }, timeoutMs: 5000 })
       )
-      assert.strictEqual(yield* eventually(server.inFlight, (n) => n === 1), 1)
+      assert.strictEqual((yield* eventually(server.inFlight, (n) => n.current === 1)).current, 1)
       assert.strictEqual((yield* lastRequest(server)).state, "in-flight")
       assert.strictEqual((yield* get(server, LocalServer.REQUESTS_PATH)).json().inFlight, 1)
       yield* Fiber.interrupt(stalled) // the client gives up: its connection is destroyed
@@ -149,7 +149,7 @@ describe("local server: inspection", () => {
       assert.strictEqual(closed.state, "client-closed")
       assert.isTrue(closed.clientClosedEarly)
       assert.isUndefined(closed.status)
-      assert.strictEqual(yield* server.inFlight, 0)
+      assert.strictEqual((yield* server.inFlight).current, 0)
 
       yield* raw(server, "/v1/chat/completions", { body: chat, headers: { "x-tensormesh-fault": "reset" } })
       const reset = yield* eventually(lastRequest(server), (r) => r.state !== "in-flight")

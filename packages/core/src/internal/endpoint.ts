@@ -5,6 +5,7 @@ import type { TensormeshError, UpstreamError } from "../TensormeshError.js"
 import { invalidRequest, invalidResponse } from "./errors.js"
 import { type Handler, truncatedStream } from "./events.js"
 import { compileDecoder, compileValidator, decoderTransforms } from "./fastSchema.js"
+import { annotateWait, type LimitedCall, limitedCall } from "./limits.js"
 import {
   type Call,
   type JsonBody,
@@ -241,7 +242,10 @@ const prepare = <P>(
   request: P,
   options: CallOptions | undefined,
   streamFields?: Record<string, unknown>
-): Effect.Effect<{ readonly body: string | undefined; readonly call: Call }, TensormeshError> =>
+): Effect.Effect<
+  { readonly body: string | undefined; readonly call: Call; readonly limited: LimitedCall | undefined },
+  TensormeshError
+> =>
   Effect.suspend(() => {
     if (route.keyed && settings.apiKey === undefined) return Effect.fail(missingKey(route))
     // the request's own `stream` flag may only agree with the method; it is removed before the schema check
@@ -249,7 +253,11 @@ const prepare = <P>(
     if (Either.isLeft(flagged)) return Effect.fail(flagged.left)
     const body = encode === undefined ? Either.right(undefined) : encode(flagged.right, streamFields)
     if (Either.isLeft(body)) return Effect.fail(body.left)
-    return Effect.map(resolveCall(settings, defaults, options), (call) => ({ body: body.right, call }))
+    return Effect.map(resolveCall(settings, defaults, options), (call) => ({
+      body: body.right,
+      call,
+      limited: limitedCall(settings.limitContext, call.limits, request, body.right)
+    }))
   })
 
 /** @internal */
@@ -270,7 +278,10 @@ export const jsonEndpoint = <P, A>(
   const send = (request: P, options: CallOptions | undefined, span: Tracer.Span) =>
     Effect.flatMap(
       prepare(settings, defaults, descriptor.route, encode, request, options),
-      ({ body, call }) => sendJson(settings, to, body, call, span, lenient)
+      ({ body, call, limited }) =>
+        limited === undefined
+          ? sendJson(settings, to, body, call, span, lenient)
+          : Effect.ensuring(sendJson(settings, to, body, call, span, lenient, limited), annotateWait(span, limited))
     )
   const createName = `Tensormesh.${descriptor.name}.${descriptor.verb}`
   const rawName = `Tensormesh.${descriptor.name}.withRawResponse.${descriptor.verb}`
@@ -315,7 +326,7 @@ export const streamEndpoint = <P, E>(
   const prepared = (request: P, options: CallOptions | undefined) =>
     Effect.map(
       prepare(settings, defaults, descriptor.route, encode, request, options, descriptor.streamFields(request)),
-      ({ body, call }) => ({ body: body!, call })
+      ({ body, call, limited }) => ({ body: body!, call, limited })
     )
   const streamName = `Tensormesh.${descriptor.name}.stream`
   const streamingName = `Tensormesh.${descriptor.name}.withStreamingResponse.create`
@@ -337,9 +348,12 @@ export const streamEndpoint = <P, E>(
         Effect.scope,
         (scope) =>
           withSpan(streamingName, spanAttributes(settings, request), (span) =>
-            Effect.flatMap(prepared(request, options), ({ body, call }) =>
+            Effect.flatMap(prepared(request, options), ({ body, call, limited }) =>
               Effect.map(
-                Scope.extend(openLines(settings, to, body, call, span), scope),
+                Scope.extend(
+                  Effect.ensuring(openLines(settings, to, body, call, span, limited), annotateWait(span, limited)),
+                  scope
+                ),
                 (opened): StreamingResponse => ({
                   status: opened.status,
                   headers: opened.headers,

@@ -1,17 +1,39 @@
 import type * as Headers from "@effect/platform/Headers"
-import { Chunk, type Clock, Duration, Effect, Option, Random, Redacted, Scope, Stream, type Tracer } from "effect"
+import {
+  Channel,
+  Chunk,
+  type Clock,
+  Duration,
+  Effect,
+  ExecutionStrategy,
+  Exit,
+  Option,
+  Random,
+  Redacted,
+  Scope,
+  Stream,
+  type Tracer
+} from "effect"
 import type { CallOptions } from "../ClientOptions.js"
 import { AuthError, type TensormeshError, UpstreamError } from "../TensormeshError.js"
 import type * as Transport from "../Transport.js"
 import { boundText, fromStatus, fromTransportCause, invalidResponse } from "./errors.js"
 import { eventsChannel, type Handler } from "./events.js"
+import {
+  annotateWait,
+  type LimitedCall,
+  mergeLimits,
+  type ResolvedLimits,
+  resolveLimits,
+  watchingUsage
+} from "./limits.js"
 import { resolveTimings, type Settings } from "./settings.js"
 import { channelWithSpan } from "./span.js"
 import { DEFAULT_MAX_EVENT_SIZE, LineSplitter } from "./sse.js"
 import { type Timer, timerOf } from "./timer.js"
 import { USER_AGENT } from "./version.js"
 
-// The request pipeline, written once for every transport: URL and headers → key check → retries and backoff →
+// The request pipeline, written once for every transport: URL and headers → key check → limits → retries and backoff →
 // per-attempt and total timeouts → status → error mapping → body (JSON, or SSE events with the idle timeout).
 // It knows the transport only through the `Transport` seam.
 
@@ -41,6 +63,7 @@ export interface Call {
   readonly idleTimeout: number
   readonly maxResponseBytes: number
   readonly headers: Readonly<Record<string, string>> | undefined
+  readonly limits: ResolvedLimits | undefined
 }
 
 /**
@@ -56,7 +79,8 @@ export const layerCall = (settings: Settings): Call => {
     maxRetries: settings.maxRetries,
     idleTimeout: Duration.toMillis(settings.idleTimeout),
     maxResponseBytes: settings.maxResponseBytes,
-    headers: undefined
+    headers: undefined,
+    limits: settings.resolvedLimits
   }
 }
 
@@ -66,21 +90,28 @@ export const resolveCall = (
   defaults: Call,
   options: CallOptions | undefined
 ): Effect.Effect<Call, TensormeshError> =>
-  options === undefined ? Effect.succeed(defaults) : Effect.map(resolveTimings(options), (t) => {
-    const timeout = t.timeout === undefined ? defaults.timeout : Duration.toMillis(t.timeout)
-    return {
-      timeout,
-      totalTimeout: t.totalTimeout !== undefined
-        ? Duration.toMillis(t.totalTimeout)
-        : t.timeout !== undefined
-        ? timeout
-        : defaults.totalTimeout,
-      maxRetries: t.maxRetries ?? defaults.maxRetries,
-      idleTimeout: t.idleTimeout === undefined ? defaults.idleTimeout : Duration.toMillis(t.idleTimeout),
-      maxResponseBytes: t.maxResponseBytes ?? defaults.maxResponseBytes,
-      headers: options.headers
+  options === undefined ? Effect.succeed(defaults) : Effect.zipWith(
+    resolveTimings(options),
+    options.limits === undefined
+      ? Effect.succeed(defaults.limits)
+      : resolveLimits(mergeLimits(settings.limits, options.limits)),
+    (t, limits): Call => {
+      const timeout = t.timeout === undefined ? defaults.timeout : Duration.toMillis(t.timeout)
+      return {
+        timeout,
+        totalTimeout: t.totalTimeout !== undefined
+          ? Duration.toMillis(t.totalTimeout)
+          : t.timeout !== undefined
+          ? timeout
+          : defaults.totalTimeout,
+        maxRetries: t.maxRetries ?? defaults.maxRetries,
+        idleTimeout: t.idleTimeout === undefined ? defaults.idleTimeout : Duration.toMillis(t.idleTimeout),
+        maxResponseBytes: t.maxResponseBytes ?? defaults.maxResponseBytes,
+        headers: options.headers,
+        limits
+      }
     }
-  })
+  )
 
 /** @internal */
 export const missingKey = (route: Route): AuthError =>
@@ -201,20 +232,59 @@ export const backoff = (retry: number): Effect.Effect<number> =>
 const totalBudgetSpent = (millis: number) =>
   Effect.fail(new UpstreamError({ reason: "Timeout", retryable: true, detail: `total budget of ${millis} ms spent` }))
 
+/** A failure of the limits before an attempt: never retried. */
+class LimitFailure {
+  constructor(readonly error: TensormeshError) {}
+}
+
 /**
- * Runs `attempt` (given its time limit) with retries and a total budget: the retry policy of every request.
+ * One attempt under the call's limits, taken first within the time left (what they wait counts against the
+ * budget). The slot is held in a scope of the attempt: closed when the attempt ends, or, for a stream (`hold`),
+ * when it fails, else with `hold` (when the stream ends).
+ */
+const limitedAttempt = <A>(
+  limited: LimitedCall,
+  hold: Scope.Scope | undefined,
+  remaining: number,
+  call: Call,
+  attempt: (millis: number) => Effect.Effect<A, TensormeshError>
+): Effect.Effect<A, TensormeshError | LimitFailure> =>
+  Effect.flatMap(hold === undefined ? Scope.make() : Scope.fork(hold, ExecutionStrategy.sequential), (scope) => {
+    const run: Effect.Effect<A, TensormeshError | LimitFailure> = Effect.flatMap(
+      Effect.mapError(Scope.extend(limited.before(remaining), scope), (error) => new LimitFailure(error)),
+      (waited): Effect.Effect<A, TensormeshError | LimitFailure> => {
+        const left = remaining - waited
+        if (left <= 0) return Effect.mapError(totalBudgetSpent(call.totalTimeout), (error) => new LimitFailure(error))
+        return Effect.tapError(attempt(Math.min(call.timeout, left)), limited.failed)
+      }
+    )
+    return Effect.onExit(
+      run,
+      (exit) => hold === undefined || Exit.isFailure(exit) ? Scope.close(scope, exit) : Effect.void
+    )
+  })
+
+/**
+ * Runs `attempt` (given its time limit) with retries and a total budget: the retry policy of every request. With
+ * `limited`, the call's limits are taken before each attempt.
  */
 const withRetries = <A>(
   method: Route["method"],
   call: Call,
   clock: Clock.Clock,
-  attempt: (millis: number) => Effect.Effect<A, TensormeshError>
+  attempt: (millis: number) => Effect.Effect<A, TensormeshError>,
+  limited?: LimitedCall | undefined,
+  hold?: Scope.Scope | undefined
 ): Effect.Effect<A, TensormeshError> => {
   const start = clock.unsafeCurrentTimeMillis()
   const loop = (retry: number): Effect.Effect<A, TensormeshError> => {
     const remaining = call.totalTimeout - (clock.unsafeCurrentTimeMillis() - start)
     if (remaining <= 0) return totalBudgetSpent(call.totalTimeout)
-    return Effect.catchAll(attempt(Math.min(call.timeout, remaining)), (error) => {
+    const run: Effect.Effect<A, TensormeshError | LimitFailure> = limited === undefined
+      ? attempt(Math.min(call.timeout, remaining))
+      : limitedAttempt(limited, hold, remaining, call, attempt)
+    return Effect.catchAll(run, (error) => {
+      if (error instanceof LimitFailure) return Effect.fail(error.error)
       if (retry >= call.maxRetries || !mayRetry(method, error)) return Effect.fail(error)
       return Effect.flatMap(backoff(retry), (wait) => {
         const delay = Math.max(wait, error.retryAfter === undefined ? 0 : Duration.toMillis(error.retryAfter))
@@ -400,19 +470,34 @@ export const sendJson = (
   body: string | undefined,
   call: Call,
   span: Tracer.AnySpan | undefined,
-  lenient = false
+  lenient = false,
+  limited?: LimitedCall | undefined
 ): Effect.Effect<JsonBody, TensormeshError> =>
   Effect.clockWith((clock) => {
     const timer = timerOf(clock)
     const request = requestOf(settings, target, body, call, span)
-    return withRetries(
+    const sent = withRetries(
       target.route.method,
       call,
       clock,
       (millis) =>
-        sendAttempt(settings.transport, settings.secrets, request, millis, call.maxResponseBytes, timer, clock, lenient)
+        sendAttempt(
+          settings.transport,
+          settings.secrets,
+          request,
+          millis,
+          call.maxResponseBytes,
+          timer,
+          clock,
+          lenient
+        ),
+      limited
     )
+    return limited === undefined ? sent : Effect.tap(sent, (response) => limited.used(usageOf(response.json)))
   })
+
+const usageOf = (json: unknown): unknown =>
+  typeof json === "object" && json !== null ? (json as { usage?: unknown }).usage : undefined
 
 // ---------------------------------------------------------------------------------------------------------------
 // streams
@@ -465,6 +550,10 @@ interface StreamState {
   readonly scope: Scope.CloseableScope
   readonly span: Tracer.Span | undefined
   exchange: Exchange | undefined
+  /** With limits: the call's, its slot held in `scope`, and the last usage the stream reported. */
+  limited?: LimitedCall | undefined
+  opened?: OpenStream | undefined
+  readonly seen?: { usage: unknown }
 }
 
 /**
@@ -523,14 +612,38 @@ const openStream = (
           }
         })
       })
-    return withRetries(target.route.method, call, clock, attempt)
+    return Effect.tap(
+      withRetries(target.route.method, call, clock, attempt, state.limited, state.scope),
+      (opened) => {
+        state.opened = opened
+      }
+    )
   })
 
 const releaseStream = (state: StreamState, exit: Parameters<typeof Scope.close>[1]) =>
   Effect.suspend(() => {
     state.exchange?.close()
-    return Scope.close(state.scope, exit)
+    const limited = state.limited
+    if (limited === undefined) return Scope.close(state.scope, exit)
+    return Effect.zipRight(
+      Scope.close(state.scope, exit),
+      Effect.zipRight(limited.used(state.seen?.usage), annotateWait(state.span, limited))
+    )
   })
+
+/**
+ * Reads what is left of a body after its terminal event (normally just its end), for a second at most: a slot of
+ * the limits is freed when the server is done with the response, not as soon as its terminal event arrives.
+ */
+const drainBody = (state: StreamState): Effect.Effect<void> => {
+  const opened = state.opened
+  if (opened === undefined) return Effect.void
+  const loop: Effect.Effect<void, UpstreamError> = Effect.flatMap(
+    opened.pull,
+    (reads) => reads === undefined ? Effect.void : loop
+  )
+  return Effect.ignore(Effect.timeout(loop, "1 second"))
+}
 
 /**
  * What a streaming endpoint hands the pipeline for one call: its span, its target, and the checked request body
@@ -542,7 +655,10 @@ export interface StreamCall {
   readonly name: string
   readonly attributes: Record<string, unknown>
   readonly target: Target
-  readonly prepare: Effect.Effect<{ readonly body: string; readonly call: Call }, TensormeshError>
+  readonly prepare: Effect.Effect<
+    { readonly body: string; readonly call: Call; readonly limited: LimitedCall | undefined },
+    TensormeshError
+  >
 }
 
 /**
@@ -560,13 +676,28 @@ export const streamValues = <A>(
   Stream.fromChannel(channelWithSpan(
     spec.name,
     spec.attributes,
-    (span) => Effect.map(Scope.make(), (scope): StreamState => ({ scope, span, exchange: undefined })),
-    (state) =>
-      eventsChannel(
-        Effect.flatMap(spec.prepare, ({ body, call }) => openStream(settings, spec.target, body, call, state)),
-        () => handler(settings.secrets),
-        truncated
+    (span) =>
+      Effect.map(
+        Scope.make(),
+        (scope): StreamState => ({ scope, span, exchange: undefined, seen: { usage: undefined } })
       ),
+    (state) => {
+      const events = eventsChannel(
+        Effect.flatMap(spec.prepare, ({ body, call, limited }) => {
+          state.limited = limited
+          return openStream(settings, spec.target, body, call, state)
+        }),
+        () =>
+          state.limited === undefined
+            ? handler(settings.secrets)
+            : watchingUsage(handler(settings.secrets), state.seen!),
+        truncated
+      )
+      return Channel.zipLeft(
+        events,
+        Channel.fromEffect(Effect.suspend(() => state.limited === undefined ? Effect.void : drainBody(state)))
+      )
+    },
     releaseStream
   ))
 
@@ -582,7 +713,8 @@ export const openLines = (
   target: Target,
   body: string,
   call: Call,
-  span: Tracer.Span | undefined
+  span: Tracer.Span | undefined,
+  limited?: LimitedCall | undefined
 ): Effect.Effect<
   {
     readonly status: number
@@ -594,7 +726,7 @@ export const openLines = (
 > =>
   Effect.flatMap(Effect.scope, (outer) =>
     Effect.flatMap(Scope.fork(outer, { _tag: "Sequential" }), (scope) => {
-      const state: StreamState = { scope, span, exchange: undefined }
+      const state: StreamState = { scope, span, exchange: undefined, limited }
       return Effect.zipRight(
         Scope.addFinalizer(outer, Effect.sync(() => state.exchange?.close())),
         Effect.map(openStream(settings, target, body, call, state), (opened) => ({

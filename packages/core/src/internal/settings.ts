@@ -1,9 +1,11 @@
 import { Duration, Effect, Redacted } from "effect"
-import type { ClientOptions, OnDemandOptions } from "../ClientOptions.js"
+import type { ClientOptions, Limits, OnDemandOptions } from "../ClientOptions.js"
+import { LimitStore } from "../LimitStore.js"
 import { baseUrlProblem, DEFAULT_SERVERLESS_BASE_URL, defaults, isUserId, splitBaseUrl } from "../Settings.js"
 import type { ValidationError } from "../TensormeshError.js"
 import type * as Transport from "../Transport.js"
 import { invalidConfig } from "./errors.js"
+import { type LimitContext, limitContext, type ResolvedLimits, resolveLimits } from "./limits.js"
 
 /** @internal */
 export type Surface = "serverless" | "on-demand"
@@ -32,6 +34,11 @@ export interface Settings {
   readonly transport: Transport.Service
   /** The key and the user id as text: scrubbed from anything a server echoes into an error. */
   readonly secrets: ReadonlyArray<string>
+  /** The layer's `limits` as given (a call's fields go over them) and checked. */
+  readonly limits: Limits | undefined
+  readonly resolvedLimits: ResolvedLimits | undefined
+  /** The store and key of the limits (the `LimitStore` in the layer's context, else one in memory), made on first use. */
+  readonly limitContext: Effect.Effect<LimitContext>
 }
 
 /**
@@ -125,6 +132,8 @@ export const resolveSettings = (
     const apiKey = options.apiKey !== undefined && Redacted.value(options.apiKey).trim() !== ""
       ? options.apiKey
       : undefined
+    const resolvedLimits = yield* resolveLimits(options.limits)
+    const limits = yield* limitContext(surface, apiKey, yield* Effect.serviceOption(LimitStore))
     return {
       surface,
       apiBase,
@@ -140,6 +149,9 @@ export const resolveSettings = (
       stripThinking: options.stripThinking ?? true,
       propagateTraceContext: options.propagateTraceContext === true,
       transport,
-      secrets: [apiKey, userId].flatMap((secret) => secret === undefined ? [] : [Redacted.value(secret)])
+      secrets: [apiKey, userId].flatMap((secret) => secret === undefined ? [] : [Redacted.value(secret)]),
+      limits: options.limits,
+      resolvedLimits,
+      limitContext: limits
     } satisfies Settings
   })

@@ -34,7 +34,8 @@ const common = (options: Api.LayerOptions | Api.ServerlessOptions | Api.OnDemand
   maxRetries: options.maxRetries,
   idleTimeout: options.idleTimeout,
   caBundle: options.caBundle,
-  readTmConfig: options.readTmConfig
+  readTmConfig: options.readTmConfig,
+  limits: options.limits
 })
 
 /** Resolves the settings, then builds the layer from them, with the file system the resolution needs. */

@@ -1,9 +1,10 @@
 import type * as FileSystem from "@effect/platform/FileSystem"
-import { type ClientOptions, Settings, type ValidationError } from "@tensormesh-effect/core"
+import { type ClientOptions, type Limits, Settings, type ValidationError } from "@tensormesh-effect/core"
 import { Effect, Option } from "effect"
 import type * as Api from "../../NodeTensormesh.js"
 import type * as TmApi from "../../TmConfig.js"
 import { configError } from "./errors.js"
+import { resolveLimits } from "./limits.js"
 import * as Tm from "./tm.js"
 
 /** @internal */
@@ -34,6 +35,8 @@ export interface Resolved extends Settings.Resolved {
   /** An absolute path. */
   readonly caBundle: Setting<string> | undefined
   readonly tmConfig: Api.ConfigDescription["tmConfig"]
+  /** The `limits` option's fields, else the `TENSORMESH_LIMIT_*` variables. */
+  readonly limits: Limits | undefined
 }
 
 /**
@@ -44,6 +47,7 @@ export interface Resolved extends Settings.Resolved {
 export interface Input extends Settings.Input {
   readonly caBundle?: string | undefined
   readonly readTmConfig?: boolean | TmApi.LoadOptions | undefined
+  readonly limits?: Limits | undefined
 }
 
 /** @internal */
@@ -137,7 +141,8 @@ export const resolve = (
       ? { raw: caEnv, source: `env:${ENV.caBundle}` }
       : fromTm(tm?.caBundle)
     const caBundle = yield* checkPath("caBundle", caCandidate, home)
-    return { ...core, caBundle, tmConfig: status } satisfies Resolved
+    const limits = yield* resolveLimits(input.limits)
+    return { ...core, caBundle, tmConfig: status, limits } satisfies Resolved
   })
 
 /**
@@ -159,5 +164,6 @@ export const clientOptions = (
   headers: options.headers,
   stripThinking: options.stripThinking,
   propagateTraceContext: options.propagateTraceContext,
-  transformClient: options.transformClient
+  transformClient: options.transformClient,
+  limits: resolved.limits
 })

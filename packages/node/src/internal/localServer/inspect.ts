@@ -55,6 +55,8 @@ export interface Inspector {
   readonly markReset: (request: HttpServerRequest) => void
   readonly requests: () => ReadonlyArray<Api.ReceivedRequest>
   readonly inFlight: () => number
+  /** The most requests in flight at once since the server started. */
+  readonly peak: () => number
   readonly clear: () => void
 }
 
@@ -102,6 +104,7 @@ export const make = (maxRequests: number = DEFAULT_MAX_REQUESTS): Inspector => {
   let lastId = 0
   let stored = 0
   let inFlight = 0
+  let peak = 0
   const entryOf = (request: HttpServerRequest) => byMessage.get(NodeHttpServerRequest.toIncomingMessage(request))
   return {
     onRequest: (request, response) => {
@@ -119,7 +122,7 @@ export const make = (maxRequests: number = DEFAULT_MAX_REQUESTS): Inspector => {
         status: undefined,
         serverReset: false
       }
-      inFlight++
+      peak = Math.max(peak, ++inFlight)
       byMessage.set(request, entry)
       if (max > 0) log[stored++ % max] = entry
       response.once("close", () => {
@@ -144,6 +147,7 @@ export const make = (maxRequests: number = DEFAULT_MAX_REQUESTS): Inspector => {
       return [...log.slice(start), ...log.slice(0, start)].map(view)
     },
     inFlight: () => inFlight,
+    peak: () => peak,
     clear: () => {
       log.length = 0
       stored = 0

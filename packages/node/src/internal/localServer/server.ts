@@ -214,7 +214,7 @@ export const make = (options: Api.Options = {}): Effect.Effect<Api.Service, Serv
       port,
       mode: state.mode,
       requests: Effect.sync(() => inspector.requests()),
-      inFlight: Effect.sync(() => inspector.inFlight()),
+      inFlight: Effect.sync(() => ({ current: inspector.inFlight(), peak: inspector.peak() })),
       clearRequests: Effect.sync(() => inspector.clear())
     }
   })
