@@ -58,6 +58,34 @@ export interface Opened {
 }
 
 /**
+ * The abort signal of one exchange: the SDK fires it when a timeout expires or the call ends early. A small
+ * interface rather than a DOM `AbortSignal`, which costs more to create than a whole exchange's other bookkeeping
+ * (an `AbortSignal` is adapted with `toAbortSignal` where a client wants one).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Signal {
+  readonly aborted: boolean
+  /** Why it fired (an `Error`), once it has. */
+  readonly reason: unknown
+  /** Calls `listener` once when the signal fires (at once if it has); the returned function removes it. */
+  readonly onAbort: (listener: () => void) => () => void
+}
+
+/**
+ * An `AbortSignal` that fires with `signal` (for clients that take one, e.g. `fetch`).
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const toAbortSignal = (signal: Signal): AbortSignal => {
+  const controller = new AbortController()
+  signal.onAbort(() => controller.abort(signal.reason))
+  return controller.signal
+}
+
+/**
  * How the SDK limits one exchange. `signal` aborts it: a transport fails a pending `send` or `pull` promptly with
  * a `TransportError` when it fires (the SDK's timeouts use it). `maxBytes` bounds the body `send` reads (after
  * any decompression): past it the transport stops reading and fails with `TransportError` (`tooLarge`). A body
@@ -67,7 +95,7 @@ export interface Opened {
  * @category models
  */
 export interface Limits {
-  readonly signal: AbortSignal
+  readonly signal: Signal
   readonly maxBytes: number
 }
 

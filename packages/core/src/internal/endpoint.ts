@@ -253,11 +253,15 @@ const prepare = <P>(
     if (Either.isLeft(flagged)) return Effect.fail(flagged.left)
     const body = encode === undefined ? Either.right(undefined) : encode(flagged.right, streamFields)
     if (Either.isLeft(body)) return Effect.fail(body.left)
-    return Effect.map(resolveCall(settings, defaults, options), (call) => ({
+    const withCall = (call: Call) => ({
       body: body.right,
       call,
       limited: limitedCall(settings.limitContext, call.limits, request, body.right)
-    }))
+    })
+    // the layer's own call, the usual case, needs no resolving
+    return options === undefined
+      ? Effect.succeed(withCall(defaults))
+      : Effect.map(resolveCall(settings, defaults, options), withCall)
   })
 
 /** @internal */

@@ -111,15 +111,10 @@ export const makeBody = (options: {
  *
  * @internal
  */
-export const whenAborted = (signal: AbortSignal): Effect.Effect<never, TransportError> =>
+export const whenAborted = (signal: Transport.Signal): Effect.Effect<never, TransportError> =>
   Effect.async<never, TransportError>((resume) => {
-    const onAbort = () => resume(Effect.fail(new TransportError({ cause: signal.reason })))
-    if (signal.aborted) {
-      onAbort()
-      return
-    }
-    signal.addEventListener("abort", onAbort, { once: true })
-    return Effect.sync(() => signal.removeEventListener("abort", onAbort))
+    const remove = signal.onAbort(() => resume(Effect.fail(new TransportError({ cause: signal.reason }))))
+    return Effect.sync(remove)
   })
 
 /** The platform error's own cause, never the error itself: it holds the request, and so its headers. */
@@ -233,11 +228,10 @@ export const fromHttpClient = (httpClient: HttpClient.HttpClient): Transport.Ser
               onSuccess: () => Effect.sync(() => body.end())
             })
           )
-          const onAbort = () => body.fail(new TransportError({ cause: limits.signal.reason }))
-          limits.signal.addEventListener("abort", onAbort, { once: true })
+          const remove = limits.signal.onAbort(() => body.fail(new TransportError({ cause: limits.signal.reason })))
           return Effect.as(
             Effect.zipRight(
-              Scope.addFinalizer(scope, Effect.sync(() => limits.signal.removeEventListener("abort", onAbort))),
+              Scope.addFinalizer(scope, Effect.sync(remove)),
               Effect.forkIn(reader, scope)
             ),
             { status: response.status, headers: response.headers, pull: body.pull } satisfies Transport.Opened

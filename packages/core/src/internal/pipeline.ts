@@ -321,20 +321,44 @@ const tooLarge = (limit: number) =>
  * One exchange with the transport: the signal that aborts it, and why it was aborted (a timer of the pipeline
  * fired), so that the transport's failure reads as the timeout it is.
  */
-class Exchange {
-  readonly controller = new AbortController()
+class Exchange implements Transport.Limits, Transport.Signal {
   expired: UpstreamError | undefined = undefined
+  aborted = false
+  reason: unknown = undefined
+  maxBytes = Infinity
   private cancelTimer: (() => void) | undefined = undefined
+  private listeners: Array<() => void> | undefined = undefined
 
   constructor(private readonly timer: Timer) {}
 
   get limits(): Transport.Limits {
     return this
   }
-  get signal(): AbortSignal {
-    return this.controller.signal
+  get signal(): Transport.Signal {
+    return this
   }
-  maxBytes = Infinity
+
+  onAbort(listener: () => void): () => void {
+    if (this.aborted) {
+      listener()
+      return noop
+    }
+    const listeners = this.listeners ??= []
+    listeners.push(listener)
+    return () => {
+      const i = listeners.indexOf(listener)
+      if (i !== -1) listeners.splice(i, 1)
+    }
+  }
+
+  private abort(): void {
+    if (this.aborted) return
+    this.aborted = true
+    this.reason = new Error(this.expired?.detail ?? "the call ended")
+    const listeners = this.listeners
+    this.listeners = undefined
+    if (listeners !== undefined) { for (const listener of listeners) listener() }
+  }
 
   /** Aborts the exchange with `error` after `millis`, replacing the previous timer. */
   expireAfter(millis: number, error: () => UpstreamError): void {
@@ -351,13 +375,13 @@ class Exchange {
   expire(error: UpstreamError): void {
     if (this.expired !== undefined) return
     this.expired = error
-    this.controller.abort()
+    this.abort()
   }
 
   /** Ends the exchange: its timer cancelled, its signal fired (an interrupted or finished call aborts it). */
   close(): void {
     this.cancel()
-    if (!this.controller.signal.aborted) this.controller.abort()
+    this.abort()
   }
 
   cancel(): void {
@@ -375,6 +399,8 @@ class Exchange {
     return fromTransportCause(error.cause)
   }
 }
+
+const noop = () => {}
 
 const utf8 = new TextDecoder("utf-8", { ignoreBOM: false })
 

@@ -16,7 +16,8 @@ const end = (span: Tracer.Span, exit: Exit.Exit<unknown, unknown>): Effect.Effec
   )
 
 /**
- * Runs `body` inside the call's span (its parent for anything traced inside).
+ * Runs `body` with the call's span, ended with its exit. Nothing the SDK runs inside a call makes spans of its own,
+ * so the span is not installed as the parent (that costs a context update per call).
  *
  * @internal
  */
@@ -25,7 +26,9 @@ export const withSpan = <A, E, R>(
   attributes: Record<string, unknown>,
   body: (span: Tracer.Span) => Effect.Effect<A, E, R>
 ): Effect.Effect<A, E, R> =>
-  Effect.acquireUseRelease(make(name, attributes), (span) => Effect.withParentSpan(body(span), span), end)
+  Effect.uninterruptibleMask((restore) =>
+    Effect.flatMap(make(name, attributes), (span) => Effect.onExit(restore(body(span)), (exit) => end(span, exit)))
+  )
 
 /**
  * The same for a stream: `use` runs with the span and whatever `acquire` made; `release` runs before the span

@@ -86,7 +86,8 @@ export const data = (payload: unknown) => `data: ${JSON.stringify(payload)}\n\n`
  */
 export const mockSeam = (handler: Handler) => {
   const seen: Array<Seen> = []
-  const respond = (request: Transport.Request, signal: AbortSignal) => {
+  const respond = (request: Transport.Request, seamSignal: Transport.Signal) => {
+    const signal = Transport.toAbortSignal(seamSignal)
     const record: Seen = {
       method: request.method,
       url: request.url,
@@ -127,7 +128,7 @@ export const mockSeam = (handler: Handler) => {
             body.fail(new Transport.TransportError({ cause: new Error("aborted") }))
             void reader?.cancel().catch(() => {})
           }
-          limits.signal.addEventListener("abort", cancel)
+          limits.signal.onAbort(cancel)
           controller.signal.addEventListener("abort", cancel)
           void (async () => {
             if (reader === undefined) return body.end()

@@ -142,7 +142,7 @@ class LazyHeaders {
   }
 }
 
-const aborted = (signal: AbortSignal) => new Transport.TransportError({ cause: signal.reason })
+const aborted = (signal: Transport.Signal) => new Transport.TransportError({ cause: signal.reason })
 
 /**
  * One undici dispatch: the request sent on a pooled connection, its events reported to `on`; `abort` stops it
@@ -245,10 +245,11 @@ export const nodeTransport = (agent: Undici.Dispatcher, timeouts: UndiciTimeouts
       let headers: LazyHeaders | undefined
       const pieces: Array<Uint8Array> = []
       let total = 0
+      let removeListener: (() => void) | undefined
       const settle = (effect: Effect.Effect<Transport.Response, Transport.TransportError>) => {
         if (settled) return
         settled = true
-        signal.removeEventListener("abort", onAbort)
+        removeListener?.()
         resume(effect)
       }
       const exchange = dispatch(agent, timeouts, request, {
@@ -268,15 +269,16 @@ export const nodeTransport = (agent: Undici.Dispatcher, timeouts: UndiciTimeouts
         end: () => settle(Effect.succeed(new SentResponse(status, headers!, concat(pieces, total)))),
         error: (cause) => settle(Effect.fail(new Transport.TransportError({ cause })))
       })
-      function onAbort() {
-        exchange.abort()
-        settle(Effect.fail(aborted(signal)))
+      if (!settled) {
+        removeListener = signal.onAbort(() => {
+          exchange.abort()
+          settle(Effect.fail(aborted(signal)))
+        })
       }
-      signal.addEventListener("abort", onAbort, { once: true })
       return Effect.sync(() => {
         if (settled) return
         settled = true
-        signal.removeEventListener("abort", onAbort)
+        removeListener?.()
         exchange.abort()
       })
     }),
@@ -292,8 +294,9 @@ export const nodeTransport = (agent: Undici.Dispatcher, timeouts: UndiciTimeouts
         settle?.(Effect.fail(aborted(signal)))
       }
       // the exchange ends with the scope, whatever happens to the stream that reads it
+      let removeListener: (() => void) | undefined
       const release = Effect.sync(() => {
-        signal.removeEventListener("abort", onAbort)
+        removeListener?.()
         exchange?.abort()
       })
       return Effect.zipRight(
@@ -306,7 +309,8 @@ export const nodeTransport = (agent: Undici.Dispatcher, timeouts: UndiciTimeouts
             settled = true
             resume(effect)
           }
-          signal.addEventListener("abort", onAbort, { once: true })
+          removeListener = signal.onAbort(onAbort)
+          if (settled) return
           exchange = dispatch(agent, timeouts, request, {
             start: (status, headers) => settle!(Effect.succeed(new OpenedResponse(status, headers, body.pull))),
             data: (chunk) => {
