@@ -2,6 +2,9 @@
  * The benchmark's results as Markdown: the table of medians with each figure's ratio to `raw` and to `openai`, the
  * targets, cold start and bundle size with their breakdown.
  */
+import * as NodeFs from "node:fs"
+import * as NodePath from "node:path"
+import * as NodeUrl from "node:url"
 import type { BundleFigures } from "./bundle.js"
 import type { DriverId } from "./worker.js"
 import { type WorkloadId, workloads } from "./workloads.js"
@@ -279,6 +282,8 @@ const targetsSection = (results: Results): Array<string> => {
     "| --- | --- | --- |"
   ))
   out.push("")
+  const extra = NodePath.join(NodePath.dirname(NodeUrl.fileURLToPath(import.meta.url)), "..", "..", "notes.md")
+  if (NodeFs.existsSync(extra)) out.push("", NodeFs.readFileSync(extra, "utf8").trimEnd())
   return out
 }
 
@@ -354,6 +359,8 @@ const breakdown = (results: Results): Array<string> => {
       "| --- | ---: | ---: | ---: |"
     ))
   }
+  const extra = NodePath.join(NodePath.dirname(NodeUrl.fileURLToPath(import.meta.url)), "..", "..", "notes.md")
+  if (NodeFs.existsSync(extra)) out.push("", NodeFs.readFileSync(extra, "utf8").trimEnd())
   return out
 }
 
@@ -371,15 +378,14 @@ const notes = (results: Results): Array<string> => {
   out.push("## Notes")
   out.push("")
   out.push(
-    "- **How ours gets its CPU figures.** The Node transport offers core a *direct transport* (undici `dispatch` " +
-      "with a small handler, no `HttpClient` request/response objects, URL parsing, abort controller or Node " +
-      "stream per request); a client wrapped by `transformClient` or with trace propagation goes through " +
-      "`HttpClient` as before. Requests and responses are checked by predicates compiled once from the schemas " +
-      "(generated code where the runtime allows it, closures elsewhere), `Schema` deciding whenever they say no, so " +
-      "errors are unchanged. A stream is one channel from the socket to the values (SSE parsing, JSON, checks, a " +
-      "chunk per network read), with no scope or intermediate streams; `textDeltas` allocates no piece per delta. " +
-      "Timeouts use the runtime's timers under the live clock (Effect's under a `TestClock`), and no span is " +
-      "created under Effect's built-in tracer, which exports nothing."
+    "- **How ours gets its CPU figures.** One pipeline over the `Transport` seam: the Node transport is undici " +
+      "`dispatch` with a small handler (no `HttpClient` request/response objects, URL parsing or Node stream per " +
+      "request); timeouts are one timer per exchange on the Clock's scheduler, aborting through a light signal (an " +
+      "`Effect.timeout` race costs ~50 µs, an `AbortController` ~3% of a call). Requests and responses are checked " +
+      "by predicates compiled once from the schemas (generated code where the runtime allows it; elsewhere `Schema` " +
+      "decides every value), `Schema` deciding whenever they say no, so errors are unchanged. A stream is one channel " +
+      "from the transport's body to the values (SSE parsing, JSON, checks, a chunk per network read); `textDeltas` " +
+      "allocates no piece per delta. Every call has its client span, under Effect's built-in tracer too."
   )
   if (ours !== undefined && openai !== undefined) {
     out.push(
@@ -410,5 +416,7 @@ const notes = (results: Results): Array<string> => {
       `${kib((bundle("ours-fetch") ?? 0) - (bundle("effect") ?? 0))} (every namespace is built by the layer, so ` +
       `their schemas are all in).`
   )
+  const extra = NodePath.join(NodePath.dirname(NodeUrl.fileURLToPath(import.meta.url)), "..", "..", "notes.md")
+  if (NodeFs.existsSync(extra)) out.push("", NodeFs.readFileSync(extra, "utf8").trimEnd())
   return out
 }

@@ -30,11 +30,19 @@ export interface CallOptions {
    */
   readonly idleTimeout?: Duration.DurationInput | undefined
   /**
+   * A stream's total deadline, from the call's start, retries included: past it the stream fails with
+   * `UpstreamError` `Timeout` (not retried), whatever arrives (keep-alives included). Default none.
+   */
+  readonly streamTimeout?: Duration.DurationInput | undefined
+  /**
    * Largest response body read in full (after decompression); past it the call fails at once with
    * `UpstreamError` `ResponseTooLarge` (not retried). Streams are bounded per event instead. Default 32 MiB.
    */
   readonly maxResponseBytes?: number | undefined
-  /** Extra request headers (e.g. `x-request-id`). */
+  /**
+   * Extra request headers (e.g. `x-request-id`): names must be RFC 7230 tokens, values Latin-1 without line breaks
+   * (else the call fails with `ValidationError` `InvalidConfig` naming the header, and nothing is sent).
+   */
   readonly headers?: Readonly<Record<string, string>> | undefined
   /**
    * Request, token and concurrency limits, counted in the `LimitStore` (in this process by default) per surface,

@@ -59,7 +59,10 @@ export interface TransportOptions {
   readonly keepAliveTimeout?: Duration.DurationInput | undefined
   /** Time allowed to open a connection (TCP and TLS). Default 10 seconds. */
   readonly connectTimeout?: Duration.DurationInput | undefined
-  /** Most connections per origin. Default unlimited. */
+  /**
+   * Most connections per origin; calls beyond it wait in the pool for a free connection. Default 256 (a burst of
+   * thousands of calls stays under common file descriptor limits).
+   */
   readonly connections?: number | undefined
 }
 

@@ -137,8 +137,60 @@ const makeEncoder = <P>(schema: Schema.Schema<P, any>): Encoder => {
       Object.assign(body, extraBody)
     }
     if (streamFields !== undefined) Object.assign(body, streamFields, { stream: true })
-    return Either.right(JSON.stringify(body))
+    let text: string
+    try {
+      text = JSON.stringify(body)
+    } catch {
+      // a BigInt, a cycle or a depth the serialiser cannot take
+      return Either.left(invalidRequest(`invalid request: ${jsonProblem(body) ?? "the body cannot be serialised"}`))
+    }
+    // JSON.stringify writes NaN and ±Infinity as null: only a body with a null can hold one, so only then look
+    if (text.includes("null")) {
+      const problem = jsonProblem(body)
+      if (problem !== undefined) return Either.left(invalidRequest(`invalid request: ${problem}`))
+    }
+    return Either.right(text)
   }
+}
+
+const MAX_DEPTH = 256
+
+/**
+ * The first value of a request body that JSON cannot carry as given (a non-finite number, a BigInt, nesting past
+ * 256 levels), with its path; linear, without recursion.
+ */
+const jsonProblem = (body: unknown): string | undefined => {
+  type Frame = { readonly value: unknown; readonly path: string; readonly depth: number; readonly exit?: true }
+  const stack: Array<Frame> = [{ value: body, path: "", depth: 0 }]
+  // the objects on the current path: meeting one again is a cycle (a shared, acyclic value is fine)
+  const ancestors = new Set<object>()
+  while (stack.length > 0) {
+    const frame = stack.pop()!
+    const { depth, path, value } = frame
+    if (frame.exit === true) {
+      ancestors.delete(value as object)
+      continue
+    }
+    const where = path === "" ? "the body" : path
+    if (typeof value === "number" && !Number.isFinite(value)) return `${where}: ${value} is not a finite number`
+    if (typeof value === "bigint") return `${where}: a BigInt cannot be sent as JSON`
+    if (typeof value !== "object" || value === null) continue
+    if (depth >= MAX_DEPTH) return `${where}: nested deeper than ${MAX_DEPTH} levels`
+    if (ancestors.has(value)) return `${where}: a cycle`
+    ancestors.add(value)
+    stack.push({ value, path, depth, exit: true })
+    if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) {
+        stack.push({ value: value[i], path: `${path}.${i}`, depth: depth + 1 })
+      }
+    } else {
+      for (const key of Object.keys(value).reverse()) {
+        const child = (value as Record<string, unknown>)[key]
+        stack.push({ value: child, path: path === "" ? key : `${path}.${key}`, depth: depth + 1 })
+      }
+    }
+  }
+  return undefined
 }
 
 const modelOf = (request: unknown): string | undefined =>

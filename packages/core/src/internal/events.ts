@@ -165,6 +165,25 @@ export const notJson = (data: string, cause: unknown, secrets: ReadonlyArray<str
     cause
   })
 
+/**
+ * The JSON of an event's data, or the signal that ends the stream: `[DONE]` (`STOP`), data that is not JSON
+ * (`InvalidResponse`, or `StreamError` for an `event: error`).
+ *
+ * @internal
+ */
+export const eventJson = (
+  event: SseEvent,
+  secrets: ReadonlyArray<string>
+): { readonly json: unknown } | typeof STOP | UpstreamError => {
+  const data = event.data
+  if (data === "[DONE]") return STOP
+  try {
+    return { json: JSON.parse(data) }
+  } catch (cause) {
+    return event.event === "error" ? streamError(data, undefined, secrets) : notJson(data, cause, secrets)
+  }
+}
+
 /** @internal */
 export const truncatedStream = (what: string) => () =>
   new UpstreamError({ reason: "StreamTruncated", retryable: true, detail: `the stream ended before ${what}` })

@@ -1,8 +1,10 @@
+import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { type Context, Effect, Layer } from "effect"
 import type { ClientOptions, OnDemandOptions } from "../ClientOptions.js"
 import type { InferenceClient } from "../InferenceClient.js"
-import type { Resolved } from "../Settings.js"
+import { DEFAULT_SERVERLESS_BASE_URL, type Resolved } from "../Settings.js"
 import type { ValidationError } from "../TensormeshError.js"
 import { Transport } from "../Transport.js"
 import { make } from "./client.js"
@@ -25,6 +27,36 @@ const layerFor = <I>(
         : Effect.map(resolveSettings(surface, options, transport), make))
   )
 
+const originOf = (url: string): string | undefined => {
+  try {
+    return new URL(url).origin
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Below a `transformClient` (which may follow redirects): a request to any other origin than the API's loses the
+ * key and the user id.
+ */
+const credentialsOnlyTo = (client: HttpClient.HttpClient, origin: string | undefined): HttpClient.HttpClient => {
+  const strip = (request: HttpClientRequest.HttpClientRequest) =>
+    origin === undefined || originOf(request.url) === origin
+      ? request
+      : HttpClientRequest.make(request.method)(request.url, {
+        // a new request: the header combinators merge, they cannot drop a header
+        headers: Headers.remove(Headers.remove(request.headers, "authorization"), "x-user-id"),
+        urlParams: request.urlParams,
+        body: request.body
+      } as HttpClientRequest.Options.NoUrl)
+  // a transform runs for every hop of a redirect-following combinator above it; another origin gets a copy of the
+  // request without the credentials instead
+  return HttpClient.transform(client, (effect, request) => {
+    const stripped = strip(request)
+    return stripped === request ? effect : client.execute(stripped)
+  })
+}
+
 /** A surface over a transport built from the `HttpClient` in context (adjusted by `transformClient`). */
 const httpLayerFor = <I>(
   tag: Context.Tag<I, InferenceClient>,
@@ -35,7 +67,12 @@ const httpLayerFor = <I>(
     layerFor(tag, surface, options),
     Layer.effect(
       Transport,
-      Effect.map(HttpClient.HttpClient, (client) => fromHttpClient(transformClient ? transformClient(client) : client))
+      Effect.map(HttpClient.HttpClient, (client) =>
+        fromHttpClient(
+          transformClient
+            ? transformClient(credentialsOnlyTo(client, originOf(options.baseUrl ?? DEFAULT_SERVERLESS_BASE_URL)))
+            : client
+        ))
     )
   )
 

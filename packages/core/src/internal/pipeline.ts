@@ -62,6 +62,8 @@ export interface Call {
   readonly maxRetries: number
   readonly idleTimeout: number
   readonly maxResponseBytes: number
+  /** A stream's total deadline, from the call's start (`undefined`: none). */
+  readonly streamTimeout: number | undefined
   readonly headers: Readonly<Record<string, string>> | undefined
   readonly limits: ResolvedLimits | undefined
 }
@@ -79,6 +81,7 @@ export const layerCall = (settings: Settings): Call => {
     maxRetries: settings.maxRetries,
     idleTimeout: Duration.toMillis(settings.idleTimeout),
     maxResponseBytes: settings.maxResponseBytes,
+    streamTimeout: settings.streamTimeout === undefined ? undefined : Duration.toMillis(settings.streamTimeout),
     headers: undefined,
     limits: settings.resolvedLimits
   }
@@ -107,6 +110,7 @@ export const resolveCall = (
         maxRetries: t.maxRetries ?? defaults.maxRetries,
         idleTimeout: t.idleTimeout === undefined ? defaults.idleTimeout : Duration.toMillis(t.idleTimeout),
         maxResponseBytes: t.maxResponseBytes ?? defaults.maxResponseBytes,
+        streamTimeout: t.streamTimeout === undefined ? defaults.streamTimeout : Duration.toMillis(t.streamTimeout),
         headers: options.headers,
         limits
       }
@@ -310,6 +314,9 @@ const idleTimeout = (millis: number) =>
     detail: `no stream event within the idle timeout (${millis} ms)`
   })
 
+const streamDeadline = (millis: number) =>
+  new UpstreamError({ reason: "Timeout", retryable: false, detail: `the stream did not end within ${millis} ms` })
+
 const tooLarge = (limit: number) =>
   new UpstreamError({
     reason: "ResponseTooLarge",
@@ -421,12 +428,33 @@ export interface JsonBody {
   readonly json: unknown
 }
 
+/** The keys of an error body (vLLM's nested and flat shapes, FastAPI's), and nothing else. */
+const ERROR_KEYS = new Set(["error", "object", "message", "type", "param", "code", "detail"])
+
+/**
+ * The status a 2xx body that is an error object stands for (`{"error": …}` or `{"object": "error", …}` with only
+ * error keys), from its `code` when that is an HTTP status, else 500; `undefined` for any other body.
+ */
+const errorStatusOf = (json: unknown): number | undefined => {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) return undefined
+  const record = json as Record<string, unknown>
+  const isError = record.object === "error" ||
+    ("error" in record && Object.keys(record).every((key) => ERROR_KEYS.has(key)))
+  if (!isError) return undefined
+  const inner = typeof record.error === "object" && record.error !== null
+    ? (record.error as Record<string, unknown>).code
+    : record.code
+  const code = typeof inner === "number" ? inner : Number(inner)
+  return Number.isInteger(code) && code >= 400 && code < 600 ? code : 500
+}
+
 const parseJson = (
   response: Transport.Response,
   text: string,
   lenient: boolean,
-  secrets: ReadonlyArray<string>
-): Effect.Effect<JsonBody, UpstreamError> => {
+  secrets: ReadonlyArray<string>,
+  now: number
+): Effect.Effect<JsonBody, TensormeshError> => {
   if (text === "") return Effect.succeed({ status: response.status, headers: response.headers, json: undefined })
   let json: unknown
   try {
@@ -442,6 +470,9 @@ const parseJson = (
       )
     )
   }
+  // a 200 that says it failed: the error it describes, not a decode failure of the result
+  const errorStatus = errorStatusOf(json)
+  if (errorStatus !== undefined) return Effect.fail(fromStatus(errorStatus, response.headers, text, now, secrets))
   return Effect.succeed(new JsonBodyOf(response, json))
 }
 
@@ -479,7 +510,7 @@ const sendAttempt = (
         exchange.cancel()
         const text = utf8.decode(response.body)
         return statusOk(response.status)
-          ? parseJson(response, text, lenient, secrets)
+          ? parseJson(response, text, lenient, secrets, clock.unsafeCurrentTimeMillis())
           : Effect.fail(fromStatus(response.status, response.headers, text, clock.unsafeCurrentTimeMillis(), secrets))
       }
     }).pipe(Effect.onInterrupt(() => Effect.sync(() => exchange.close())))
@@ -576,6 +607,8 @@ interface StreamState {
   readonly scope: Scope.CloseableScope
   readonly span: Tracer.Span | undefined
   exchange: Exchange | undefined
+  /** Cancels the stream's total deadline. */
+  cancelDeadline?: (() => void) | undefined
   /** With limits: the call's, its slot held in `scope`, and the last usage the stream reported. */
   limited?: LimitedCall | undefined
   opened?: OpenStream | undefined
@@ -618,6 +651,29 @@ const openStream = (
                 )
               })
             }
+            if (opened.headers["content-type"]?.startsWith("application/json") === true) {
+              // not an event stream: an error object (the error it describes), or a body the stream cannot read
+              return Effect.flatMap(readErrorBody(opened), (text) => {
+                exchange.cancel()
+                let json: unknown
+                try {
+                  json = JSON.parse(text)
+                } catch {
+                  json = undefined
+                }
+                const status = errorStatusOf(json)
+                return Effect.fail(
+                  status !== undefined
+                    ? fromStatus(status, opened.headers, text, clock.unsafeCurrentTimeMillis(), settings.secrets)
+                    : invalidResponse(
+                      `a JSON body where an event stream was expected: ${boundText(text, 200, settings.secrets)}`,
+                      undefined,
+                      opened.status,
+                      opened.headers["x-request-id"]
+                    )
+                )
+              })
+            }
             const idle = call.idleTimeout
             let lastEvent = clock.unsafeCurrentTimeMillis()
             const check = () => {
@@ -638,6 +694,11 @@ const openStream = (
           }
         })
       })
+    const deadline = call.streamTimeout
+    if (deadline !== undefined) {
+      // the whole stream, retries included, from now: a stream of keep-alives or empty reads ends too
+      state.cancelDeadline = timer.schedule(deadline, () => state.exchange?.expire(streamDeadline(deadline)))
+    }
     return Effect.tap(
       withRetries(target.route.method, call, clock, attempt, state.limited, state.scope),
       (opened) => {
@@ -648,6 +709,7 @@ const openStream = (
 
 const releaseStream = (state: StreamState, exit: Parameters<typeof Scope.close>[1]) =>
   Effect.suspend(() => {
+    state.cancelDeadline?.()
     state.exchange?.close()
     const limited = state.limited
     if (limited === undefined) return Scope.close(state.scope, exit)

@@ -28,6 +28,7 @@ export interface Settings {
   readonly maxRetries: number
   readonly idleTimeout: Duration.Duration
   readonly maxResponseBytes: number
+  readonly streamTimeout: Duration.Duration | undefined
   readonly headers: Readonly<Record<string, string>>
   readonly stripThinking: boolean
   readonly propagateTraceContext: boolean
@@ -81,8 +82,12 @@ export const resolveTimings = (options: {
   readonly idleTimeout?: Duration.DurationInput | undefined
   readonly maxRetries?: number | undefined
   readonly maxResponseBytes?: number | undefined
+  readonly streamTimeout?: Duration.DurationInput | undefined
+  readonly headers?: Readonly<Record<string, string>> | undefined
 }) =>
   Effect.all({
+    headers: checkHeaders(options.headers),
+    streamTimeout: positiveDuration(options.streamTimeout, "streamTimeout"),
     timeout: positiveDuration(options.timeout, "timeout"),
     totalTimeout: positiveDuration(options.totalTimeout, "totalTimeout"),
     idleTimeout: positiveDuration(options.idleTimeout, "idleTimeout"),
@@ -96,15 +101,31 @@ export const resolveTimings = (options: {
       : Effect.fail(invalidConfig("maxResponseBytes must be a whole number > 0"))
   })
 
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+/** Latin-1 without control characters other than tab (CR, LF and NUL above all: no header injection). */
+const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/
+
+/**
+ * Why a header cannot be sent (a name that is not an RFC 7230 token, a value with a line break or outside
+ * Latin-1), naming the header, never its value; `undefined` when all can be sent.
+ *
+ * @internal
+ */
+export const headerProblem = (headers: Readonly<Record<string, string>> | undefined): string | undefined => {
+  if (headers === undefined) return undefined
+  for (const name of Object.keys(headers)) {
+    if (!TOKEN.test(name)) return `header name ${JSON.stringify(name.slice(0, 64))} is not a valid token`
+    const value = headers[name]
+    if (typeof value !== "string") return `header ${name} must be a string`
+    if (BAD_VALUE.test(value)) return `header ${name} has a line break, control or non-Latin-1 character in its value`
+  }
+  return undefined
+}
+
 const checkHeaders = (headers: Readonly<Record<string, string>> | undefined) =>
   Effect.suspend(() => {
-    for (const [name, value] of Object.entries(headers ?? {})) {
-      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-        return Effect.fail(invalidConfig(`header name "${name}" is invalid`))
-      }
-      if (/[\r\n\0]/.test(value)) return Effect.fail(invalidConfig(`header ${name} contains a line break`))
-    }
-    return Effect.void
+    const problem = headerProblem(headers)
+    return problem === undefined ? Effect.void : Effect.fail(invalidConfig(problem))
   })
 
 /** @internal */
@@ -124,10 +145,9 @@ export const resolveSettings = (
       if (!isUserId(value)) return yield* invalidConfig("userId must be a UUID")
       userId = Redacted.make(value.trim())
     }
-    if (options.apiKey !== undefined && /[\r\n\0]/.test(Redacted.value(options.apiKey))) {
-      return yield* invalidConfig("apiKey contains a line break")
+    if (options.apiKey !== undefined && BAD_VALUE.test(Redacted.value(options.apiKey))) {
+      return yield* invalidConfig("apiKey has a line break, control or non-Latin-1 character")
     }
-    yield* checkHeaders(options.headers)
     const timings = yield* resolveTimings(options)
     const apiKey = options.apiKey !== undefined && Redacted.value(options.apiKey).trim() !== ""
       ? options.apiKey
@@ -145,6 +165,7 @@ export const resolveSettings = (
       maxRetries: timings.maxRetries ?? defaults.maxRetries,
       idleTimeout: timings.idleTimeout ?? defaults.idleTimeout,
       maxResponseBytes: timings.maxResponseBytes ?? defaults.maxResponseBytes,
+      streamTimeout: timings.streamTimeout,
       headers: options.headers ?? {},
       stripThinking: options.stripThinking ?? true,
       propagateTraceContext: options.propagateTraceContext === true,

@@ -34,7 +34,9 @@ export const SDK_UNDICI_TIMEOUTS: UndiciTimeouts = { headersTimeout: 0, bodyTime
 export const defaults = {
   keepAliveTimeout: Duration.seconds(10),
   keepAliveMaxTimeout: Duration.minutes(10),
-  connectTimeout: Duration.seconds(10)
+  connectTimeout: Duration.seconds(10),
+  /** Per origin: a burst of calls queues in the pool rather than opening sockets past common descriptor limits. */
+  connections: 256
 } as const
 
 /**
@@ -110,7 +112,7 @@ export const makeDispatcher = (
         new Undici.Agent({
           keepAliveTimeout,
           keepAliveMaxTimeout: Math.max(keepAliveTimeout, Duration.toMillis(defaults.keepAliveMaxTimeout)),
-          connections: connections ?? null,
+          connections: connections ?? defaults.connections,
           headersTimeout: timeouts.headersTimeout,
           bodyTimeout: timeouts.bodyTimeout,
           connect: { timeout: connectTimeout, ...(ca === undefined ? {} : { ca }) }

@@ -1,6 +1,7 @@
 import { Either } from "effect"
+import { UpstreamError } from "../../TensormeshError.js"
 import type { Decoder } from "../endpoint.js"
-import { CONTINUE, type Handler, notJson, STOP, streamError } from "../events.js"
+import { CONTINUE, eventJson, type Handler, STOP, streamError } from "../events.js"
 
 /**
  * `stream_options.include_usage` on by default; a caller's own `stream_options` wins.
@@ -19,18 +20,13 @@ export const usageByDefault = (request: { readonly stream_options?: unknown }): 
  * @internal
  */
 export const chunkHandler = <A>(decode: Decoder<A>) => (secrets: ReadonlyArray<string>): Handler<A> => (event, out) => {
-  const data = event.data
-  if (data === "[DONE]") return STOP
-  let json: unknown
-  try {
-    json = JSON.parse(data)
-  } catch (cause) {
-    return event.event === "error" ? streamError(data, undefined, secrets) : notJson(data, cause, secrets)
-  }
+  const parsed = eventJson(event, secrets)
+  if (parsed === STOP || parsed instanceof UpstreamError) return parsed
+  const json = parsed.json
   if (
     event.event === "error" || (typeof json === "object" && json !== null && "error" in json && !("choices" in json))
   ) {
-    return streamError(data, json, secrets)
+    return streamError(event.data, json, secrets)
   }
   const chunk = decode(json)
   if (Either.isLeft(chunk)) return chunk.left

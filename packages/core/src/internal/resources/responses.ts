@@ -1,7 +1,8 @@
 import { Either, type Schema } from "effect"
 import * as Responses from "../../Responses.js"
+import { UpstreamError } from "../../TensormeshError.js"
 import { type Decoder, type JsonDescriptor, makeDecoder, post, type StreamDescriptor } from "../endpoint.js"
-import { CONTINUE, type Handler, notJson, STOP, streamError } from "../events.js"
+import { CONTINUE, eventJson, type Handler, STOP, streamError } from "../events.js"
 
 const route = post("/responses")
 
@@ -36,18 +37,13 @@ const terminalTypes = new Set(["response.completed", "response.incomplete", "res
 
 /** Events of the Responses stream, up to and including the terminal event (there is no `[DONE]`). */
 const handler = (secrets: ReadonlyArray<string>): Handler<Responses.ResponseStreamEvent> => (event, out) => {
-  const data = event.data
-  if (data === "[DONE]") return STOP
-  let json: unknown
-  try {
-    json = JSON.parse(data)
-  } catch (cause) {
-    return event.event === "error" ? streamError(data, undefined, secrets) : notJson(data, cause, secrets)
-  }
+  const parsed = eventJson(event, secrets)
+  if (parsed === STOP || parsed instanceof UpstreamError) return parsed
+  const json = parsed.json
   const type = typeof json === "object" && json !== null && typeof (json as { type?: unknown }).type === "string"
     ? (json as { type: string }).type
     : event.event ?? "message"
-  if (type === "error" || event.event === "error") return streamError(data, json, secrets)
+  if (type === "error" || event.event === "error") return streamError(event.data, json, secrets)
   const decodeEvent = decoders.get(type)
   if (decodeEvent === undefined) {
     out.push({ type: "unknown", event: type, data: json })

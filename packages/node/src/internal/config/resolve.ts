@@ -161,6 +161,8 @@ export const clientOptions = (
   maxRetries: resolved.maxRetries.value,
   idleTimeout: resolved.idleTimeout.value,
   totalTimeout: options.totalTimeout,
+  streamTimeout: options.streamTimeout,
+  maxResponseBytes: options.maxResponseBytes,
   headers: options.headers,
   stripThinking: options.stripThinking,
   propagateTraceContext: options.propagateTraceContext,
