@@ -8,7 +8,7 @@ import { ChatStream, Serverless, ServerlessLayer, Transport } from "@tensormesh-
 import { ConfigProvider, Effect, Fiber, Layer, Redacted, Stream } from "effect"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
-import { makeDispatcher, nodeTransport } from "../src/internal/transport.js"
+import { makeDispatcher, missingUndiciApi, nodeTransport } from "../src/internal/transport.js"
 import * as NodeTensormesh from "../src/NodeTensormesh.js"
 import { rows, runRow } from "./support/faultTable.js"
 
@@ -241,4 +241,13 @@ describe("the fault table over the Node transport", () => {
         }
       }), 20_000)
   }
+})
+
+describe("the Node transport on a runtime without undici's APIs", () => {
+  it("names the missing API so the layer fails with a typed error pointing at FetchHttpClient", () => {
+    assert.isUndefined(missingUndiciApi({ dispatch() {}, compose() {}, destroy() {} }))
+    // Bun's undici: an Agent without compose
+    assert.strictEqual(missingUndiciApi({ dispatch() {}, destroy() {} }), "Agent.compose")
+    assert.strictEqual(missingUndiciApi({}), "Agent.dispatch")
+  })
 })

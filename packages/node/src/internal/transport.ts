@@ -120,8 +120,31 @@ export const makeDispatcher = (
       ),
       (agent) => Effect.ignore(Effect.tryPromise(() => agent.destroy()))
     )
+    const missing = missingUndiciApi(agent)
+    if (missing !== undefined) {
+      return yield* configError(
+        "transport",
+        "runtime",
+        `this runtime's undici has no ${missing} (e.g. Bun): use core's ServerlessLayer / OnDemandLayer with ` +
+          "FetchHttpClient.layer from @effect/platform instead of the Node transport"
+      )
+    }
     return { agent, timeouts }
   })
+
+/**
+ * The undici API the Node transport needs that a runtime's undici may lack (Bun's has no `compose`), or
+ * `undefined` when all is there.
+ *
+ * @internal
+ */
+export const missingUndiciApi = (agent: unknown): string | undefined => {
+  const a = agent as { readonly dispatch?: unknown; readonly compose?: unknown; readonly destroy?: unknown }
+  if (typeof a.dispatch !== "function") return "Agent.dispatch"
+  if (typeof a.compose !== "function") return "Agent.compose"
+  if (typeof a.destroy !== "function") return "Agent.destroy"
+  return undefined
+}
 
 /**
  * `NodeHttpClient.makeUndici` sets its own per-request limits (1 h for the headers, none for the body); the SDK's
