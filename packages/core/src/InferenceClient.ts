@@ -67,6 +67,19 @@ export interface StreamingResource<Params, A, Event> {
   readonly create: (request: Params, options?: CallOptions) => Effect.Effect<A, TensormeshError>
   /** Streams the response (`stream: true` is set for you); interrupting the stream aborts the request. */
   readonly stream: (request: StreamRequest<Params>, options?: CallOptions) => Stream.Stream<Event, TensormeshError>
+  /**
+   * Opens the stream eagerly, in the current `Scope`: succeeds once a 2xx response has arrived (retries done), so
+   * that rate limits, status errors, auth and validation failures are in this effect's error channel, before
+   * anything is sent on (e.g. before an SSE proxy commits its own `200`). The returned `Stream` reads the body with
+   * the decoding and idle timeout of `stream` (the `ChatStream` helpers apply) and can be run once. Closing the
+   * scope, or the stream ending, aborts the request.
+   *
+   * @since 0.2.0
+   */
+  readonly openStream: (
+    request: StreamRequest<Params>,
+    options?: CallOptions
+  ) => Effect.Effect<Stream.Stream<Event, TensormeshError>, TensormeshError, Scope.Scope>
   readonly withRawResponse: {
     readonly create: (
       request: Params,

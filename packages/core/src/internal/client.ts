@@ -24,6 +24,7 @@ const streaming = <P, A, E>(
 ): StreamingResource<P, A, E> => ({
   create: json.create,
   stream: stream.stream,
+  openStream: stream.open,
   withRawResponse: { create: json.raw },
   withStreamingResponse: { create: stream.streaming }
 })

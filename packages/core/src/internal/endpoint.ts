@@ -11,6 +11,7 @@ import {
   type JsonBody,
   missingKey,
   openLines,
+  openValues,
   resolveCall,
   type Route,
   sendJson,
@@ -217,6 +218,10 @@ export interface JsonEndpoint<P, A> {
 /** @internal */
 export interface StreamEndpoint<P, E> {
   readonly stream: (request: P, options?: CallOptions) => Stream.Stream<E, TensormeshError>
+  readonly open: (
+    request: P,
+    options?: CallOptions
+  ) => Effect.Effect<Stream.Stream<E, TensormeshError>, TensormeshError, Scope.Scope>
   readonly streaming: (
     request: P,
     options?: CallOptions
@@ -329,6 +334,7 @@ export const streamEndpoint = <P, E>(
       ({ body, call, limited }) => ({ body: body!, call, limited })
     )
   const streamName = `Tensormesh.${descriptor.name}.stream`
+  const openName = `Tensormesh.${descriptor.name}.openStream`
   const streamingName = `Tensormesh.${descriptor.name}.withStreamingResponse.create`
   return {
     stream: (request, options) =>
@@ -336,6 +342,18 @@ export const streamEndpoint = <P, E>(
         settings,
         {
           name: streamName,
+          attributes: spanAttributes(settings, request),
+          target: to,
+          prepare: prepared(request, options)
+        },
+        descriptor.handler,
+        truncated
+      ),
+    open: (request, options) =>
+      openValues(
+        settings,
+        {
+          name: openName,
           attributes: spanAttributes(settings, request),
           target: to,
           prepare: prepared(request, options)
