@@ -25,6 +25,7 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
+import { NodeInspectSymbol } from "effect/Inspectable"
 
 const common = {
   /**
@@ -68,6 +69,36 @@ const describe = (
   `${requestId === undefined ? "" : ` [request ${bounded(requestId)}]`}`
 
 /**
+ * The plain-object form of an error (`JSON.stringify`, loggers): its fields and `message`, without `cause`, which
+ * stays on the error for diagnostics (a parse error's schema, a socket) but is not serialised.
+ */
+const serialise = (self: object & { readonly message: string }): Record<string, unknown> => {
+  const { cause: _cause, ...fields } = self as Record<string, unknown>
+  return { ...fields, message: self.message }
+}
+
+/**
+ * One problem of a request or a setting: where (`path`: the field's keys and indexes, e.g.
+ * `["messages", 0, "content"]`, or the setting's name) and what (`message`).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export const ValidationIssue: Schema.Struct<{
+  path: Schema.Array$<Schema.Union<[typeof Schema.String, typeof Schema.Number]>>
+  message: typeof Schema.String
+}> = Schema.Struct({
+  path: Schema.Array(Schema.Union(Schema.String, Schema.Number)),
+  message: Schema.String
+})
+
+/**
+ * @since 0.2.0
+ * @category models
+ */
+export interface ValidationIssue extends Schema.Schema.Type<typeof ValidationIssue> {}
+
+/**
  * No key for a keyed route (raised before any request is sent), or the server answered 401 / 403.
  *
  * @since 0.1.0
@@ -82,6 +113,18 @@ export class AuthError extends Schema.TaggedError<AuthError>("@tensormesh-effect
    */
   override get message(): string {
     return describe(this, this.requestId)
+  }
+  /**
+   * @since 0.2.0
+   */
+  override toJSON(): unknown {
+    return serialise(this)
+  }
+  /**
+   * @since 0.2.0
+   */
+  override [NodeInspectSymbol](): unknown {
+    return serialise(this)
   }
 }
 
@@ -103,6 +146,12 @@ export class ValidationError
       "PayloadTooLarge",
       "UnprocessableEntity"
     ),
+    /**
+     * The problems, one entry per field: the request's (schema failures), the server's (a 400 / 422 body that names
+     * a field: `error.param`, FastAPI's `detail[].loc`), or the setting's (its name). Empty when nothing names a
+     * field.
+     */
+    issues: Schema.optionalWith(Schema.Array(ValidationIssue), { default: () => [] }),
     ...common
   })
 {
@@ -111,6 +160,18 @@ export class ValidationError
    */
   override get message(): string {
     return describe(this, this.requestId)
+  }
+  /**
+   * @since 0.2.0
+   */
+  override toJSON(): unknown {
+    return serialise(this)
+  }
+  /**
+   * @since 0.2.0
+   */
+  override [NodeInspectSymbol](): unknown {
+    return serialise(this)
   }
 }
 
@@ -162,6 +223,18 @@ export class UpstreamError
    */
   override get message(): string {
     return describe(this, this.requestId)
+  }
+  /**
+   * @since 0.2.0
+   */
+  override toJSON(): unknown {
+    return serialise(this)
+  }
+  /**
+   * @since 0.2.0
+   */
+  override [NodeInspectSymbol](): unknown {
+    return serialise(this)
   }
 }
 

@@ -1,8 +1,8 @@
 import { Effect, Either, ParseResult, Schema, Scope, type Stream, type Tracer } from "effect"
 import type { CallOptions } from "../ClientOptions.js"
 import type { RawResponse, StreamingResponse } from "../InferenceClient.js"
-import type { TensormeshError, UpstreamError } from "../TensormeshError.js"
-import { invalidRequest, invalidResponse } from "./errors.js"
+import type { TensormeshError, UpstreamError, ValidationIssue } from "../TensormeshError.js"
+import { invalidRequest, invalidResponse, MAX_ISSUES } from "./errors.js"
 import { type Handler, truncatedStream } from "./events.js"
 import { compileDecoder, compileValidator, decoderTransforms } from "./fastSchema.js"
 import { annotateWait, type LimitedCall, limitedCall } from "./limits.js"
@@ -78,14 +78,42 @@ export const get = (path: string, root = false): Route => ({ method: "GET", path
 /** Unions with null / undefined (optional, nullable fields) add noise next to the real issue: dropped when it exists. */
 const isNoise = (issue: ParseResult.ArrayFormatterIssue) => /^Expected (null|undefined), actual/.test(issue.message)
 
-const formatIssues = (error: ParseResult.ParseError): string => {
+/** An issue's message is kept to this many characters (Schema quotes the actual value, which the caller controls). */
+const MAX_ISSUE_MESSAGE = 300
+
+const boundMessage = (message: string) =>
+  message.length <= MAX_ISSUE_MESSAGE ? message : `${message.slice(0, MAX_ISSUE_MESSAGE)}… (truncated)`
+
+/**
+ * The real problems of a parse error, one per path and message (noise dropped, at most `MAX_ISSUES`), and the text
+ * that lists the first five.
+ */
+const issuesOf = (error: ParseResult.ParseError): {
+  readonly issues: ReadonlyArray<ValidationIssue>
+  readonly text: string
+} => {
   const all = ParseResult.ArrayFormatter.formatErrorSync(error)
-  const issues = all.some((issue) => !isNoise(issue)) ? all.filter((issue) => !isNoise(issue)) : all
+  const real = all.some((issue) => !isNoise(issue)) ? all.filter((issue) => !isNoise(issue)) : all
+  const seen = new Set<string>()
+  const issues: Array<ValidationIssue> = []
+  for (const issue of real) {
+    const path = issue.path.map((key) => typeof key === "number" ? key : String(key))
+    const message = boundMessage(issue.message)
+    const key = `${path.join("\u0000")}\u0001${message}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    if (issues.length < MAX_ISSUES) issues.push({ path, message })
+  }
   const shown = issues.slice(0, 5).map((issue) =>
     issue.path.length === 0 ? issue.message : `${issue.path.join(".")}: ${issue.message}`
   )
-  return `${shown.join("; ")}${issues.length > 5 ? ` (and ${issues.length - 5} more)` : ""}`
+  return {
+    issues,
+    text: `${shown.join("; ")}${seen.size > 5 ? ` (and ${seen.size - 5} more)` : ""}`
+  }
 }
+
+const formatIssues = (error: ParseResult.ParseError): string => issuesOf(error).text
 
 /** The top-level field names a request schema models (a struct's keys, or every member's of a union). */
 const fieldsOf = (ast: Schema.Schema.Any["ast"]): ReadonlyArray<string> => {
@@ -121,7 +149,8 @@ const makeEncoder = <P>(schema: Schema.Schema<P, any>): Encoder => {
       validate ??= Schema.validateEither(schema, requestParseOptions)
       const checked = validate(request)
       if (Either.isLeft(checked)) {
-        return Either.left(invalidRequest(`invalid request: ${formatIssues(checked.left)}`, checked.left))
+        const { issues, text } = issuesOf(checked.left)
+        return Either.left(invalidRequest(text, checked.left, issues))
       }
       accepted = checked.right
     }
@@ -132,7 +161,11 @@ const makeEncoder = <P>(schema: Schema.Schema<P, any>): Encoder => {
       modelled ??= new Set([...fieldsOf(schema.ast), "stream", "stream_options"])
       for (const key of Object.keys(extraBody)) {
         if (modelled.has(key)) {
-          return Either.left(invalidRequest(`extraBody.${key} is a modelled field: set it on the request itself`))
+          return Either.left(
+            invalidRequest(`extraBody.${key} is a modelled field: set it on the request itself`, undefined, [
+              { path: ["extraBody", key], message: "is a modelled field: set it on the request itself" }
+            ])
+          )
         }
       }
       Object.assign(body, extraBody)

@@ -54,18 +54,22 @@ export const normaliseBaseUrl = (raw: string, setting: string): Effect.Effect<
     const problem = baseUrlProblem(raw)
     return problem === undefined
       ? Effect.succeed(splitBaseUrl(raw))
-      : Effect.fail(invalidConfig(`${setting}: ${problem}`))
+      : Effect.fail(invalidConfig(`${setting}: ${problem}`, setting, problem))
   })
 
 const nonNegativeInt = (n: number, setting: string) =>
-  Number.isInteger(n) && n >= 0 ? Effect.void : Effect.fail(invalidConfig(`${setting} must be a whole number ≥ 0`))
+  Number.isInteger(n) && n >= 0
+    ? Effect.void
+    : Effect.fail(invalidConfig(`${setting} must be a whole number ≥ 0`, setting, "must be a whole number ≥ 0"))
 
 const positiveDuration = (d: Duration.DurationInput | undefined, setting: string) =>
   Effect.suspend(() => {
     if (d === undefined) return Effect.succeed(undefined)
     const decoded = Duration.decodeUnknown(d)
     if (decoded._tag === "None" || Duration.toMillis(decoded.value) <= 0) {
-      return Effect.fail(invalidConfig(`${setting} must be a positive duration`))
+      return Effect.fail(
+        invalidConfig(`${setting} must be a positive duration`, setting, "must be a positive duration")
+      )
     }
     return Effect.succeed(decoded.value)
   })
@@ -93,16 +97,18 @@ export const resolveTimings = (options: {
       ? Effect.succeed(undefined)
       : Number.isSafeInteger(options.maxResponseBytes) && options.maxResponseBytes > 0
       ? Effect.succeed(options.maxResponseBytes)
-      : Effect.fail(invalidConfig("maxResponseBytes must be a whole number > 0"))
+      : Effect.fail(
+        invalidConfig("maxResponseBytes must be a whole number > 0", "maxResponseBytes", "must be a whole number > 0")
+      )
   })
 
 const checkHeaders = (headers: Readonly<Record<string, string>> | undefined) =>
   Effect.suspend(() => {
     for (const [name, value] of Object.entries(headers ?? {})) {
       if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-        return Effect.fail(invalidConfig(`header name "${name}" is invalid`))
+        return Effect.fail(invalidConfig(`header name "${name}" is invalid`, "headers"))
       }
-      if (/[\r\n\0]/.test(value)) return Effect.fail(invalidConfig(`header ${name} contains a line break`))
+      if (/[\r\n\0]/.test(value)) return Effect.fail(invalidConfig(`header ${name} contains a line break`, "headers"))
     }
     return Effect.void
   })
@@ -120,12 +126,12 @@ export const resolveSettings = (
     if (surface === "on-demand") {
       const raw = (options as OnDemandOptions).userId
       const value = raw === undefined ? "" : Redacted.isRedacted(raw) ? Redacted.value(raw) : raw
-      if (value.trim() === "") return yield* invalidConfig("userId is required on the on-demand surface")
-      if (!isUserId(value)) return yield* invalidConfig("userId must be a UUID")
+      if (value.trim() === "") return yield* invalidConfig("userId is required on the on-demand surface", "userId")
+      if (!isUserId(value)) return yield* invalidConfig("userId must be a UUID", "userId")
       userId = Redacted.make(value.trim())
     }
     if (options.apiKey !== undefined && /[\r\n\0]/.test(Redacted.value(options.apiKey))) {
-      return yield* invalidConfig("apiKey contains a line break")
+      return yield* invalidConfig("apiKey contains a line break", "apiKey")
     }
     yield* checkHeaders(options.headers)
     const timings = yield* resolveTimings(options)
