@@ -20,6 +20,11 @@ export { Serverless, ServerlessLayer } from "./Serverless.js"
 export { Tensormesh } from "./Tensormesh.js"
 
 /**
+ * @since 0.2.0
+ */
+export * as TensormeshTest from "./TensormeshTest.js"
+
+/**
  * @since 0.1.0
  */
 export {
@@ -27,7 +32,8 @@ export {
   isTensormeshError,
   type TensormeshError,
   UpstreamError,
-  ValidationError
+  ValidationError,
+  ValidationIssue
 } from "./TensormeshError.js"
 
 /**

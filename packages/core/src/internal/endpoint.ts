@@ -415,3 +415,23 @@ export const streamEndpoint = <P, E>(
       )
   }
 }
+
+/**
+ * The checks a request of `descriptor` passes before it is sent (its `stream` flag against the method, its schema and
+ * `extraBody`), without a transport: the request as sent on (its flag removed), or the `ValidationError`. For fakes
+ * that must reject what production rejects.
+ *
+ * @internal
+ */
+export const requestCheck = (descriptor: {
+  readonly route: Route
+  readonly params: Schema.Schema<any, any> | undefined
+}): (request: unknown, streaming: boolean) => Either.Either<unknown, TensormeshError> => {
+  const encode = descriptor.params === undefined ? undefined : makeEncoder(descriptor.params)
+  return (request, streaming) => {
+    const flagged = checkStreamFlag(descriptor.route.path, request, streaming)
+    if (Either.isLeft(flagged) || encode === undefined) return flagged
+    const body = encode(flagged.right, streaming ? {} : undefined)
+    return Either.isLeft(body) ? body : flagged
+  }
+}
