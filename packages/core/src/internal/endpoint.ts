@@ -262,10 +262,39 @@ export interface StreamEndpoint<P, E> {
 }
 
 const spanAttributes = (settings: Settings, request: unknown): Record<string, unknown> => {
-  const model = modelOf(request)
+  const model = modelOf(request) ?? settings.model
   return model === undefined
     ? { "tensormesh.surface": settings.surface }
     : { "tensormesh.surface": settings.surface, "gen_ai.request.model": model }
+}
+
+/** The routes whose requests take the layer's default model. */
+const modelRoutes = new Set(["/chat/completions", "/completions", "/responses"])
+
+const missingModel = () =>
+  invalidRequest(
+    "model: missing: set it on the request, or a default model on the layer (option model, TENSORMESH_MODEL)",
+    undefined,
+    [{ path: ["model"], message: "missing: set it on the request, or a default model on the layer" }]
+  )
+
+/**
+ * The request with the layer's default model when it has none of its own; without either, a `ValidationError`
+ * naming `model`.
+ *
+ * @internal
+ */
+export const withModel = (
+  settings: { readonly model: string | undefined },
+  route: Route,
+  request: unknown
+): Either.Either<unknown, TensormeshError> => {
+  if (!modelRoutes.has(route.path) || typeof request !== "object" || request === null) return Either.right(request)
+  const model = (request as { readonly model?: unknown }).model
+  if (model !== undefined) return Either.right(request)
+  return settings.model === undefined
+    ? Either.left(missingModel())
+    : Either.right({ ...request, model: settings.model })
 }
 
 /**
@@ -289,7 +318,9 @@ const prepare = <P>(
     // the request's own `stream` flag may only agree with the method; it is removed before the schema check
     const flagged = checkStreamFlag(route.path, request, streamFields !== undefined)
     if (Either.isLeft(flagged)) return Effect.fail(flagged.left)
-    const body = encode === undefined ? Either.right(undefined) : encode(flagged.right, streamFields)
+    const modelled = withModel(settings, route, flagged.right)
+    if (Either.isLeft(modelled)) return Effect.fail(modelled.left)
+    const body = encode === undefined ? Either.right(undefined) : encode(modelled.right, streamFields)
     if (Either.isLeft(body)) return Effect.fail(body.left)
     return Effect.map(resolveCall(settings, defaults, options), (call) => ({
       body: body.right,

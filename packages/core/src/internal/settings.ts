@@ -30,6 +30,8 @@ export interface Settings {
   readonly maxResponseBytes: number
   readonly headers: Readonly<Record<string, string>>
   readonly stripThinking: boolean
+  /** The default model of chat, completions and responses requests. */
+  readonly model: string | undefined
   readonly propagateTraceContext: boolean
   readonly transport: Transport.Service
   /** The key and the user id as text: scrubbed from anything a server echoes into an error. */
@@ -134,6 +136,10 @@ export const resolveSettings = (
       return yield* invalidConfig("apiKey contains a line break", "apiKey")
     }
     yield* checkHeaders(options.headers)
+    const model = options.model
+    if (model !== undefined && (typeof model !== "string" || model.trim() === "")) {
+      return yield* invalidConfig("model must be a non-empty model name", "model", "must be a non-empty model name")
+    }
     const timings = yield* resolveTimings(options)
     const apiKey = options.apiKey !== undefined && Redacted.value(options.apiKey).trim() !== ""
       ? options.apiKey
@@ -153,6 +159,7 @@ export const resolveSettings = (
       maxResponseBytes: timings.maxResponseBytes ?? defaults.maxResponseBytes,
       headers: options.headers ?? {},
       stripThinking: options.stripThinking ?? true,
+      model,
       propagateTraceContext: options.propagateTraceContext === true,
       transport,
       secrets: [apiKey, userId].flatMap((secret) => secret === undefined ? [] : [Redacted.value(secret)]),
