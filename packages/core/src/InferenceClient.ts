@@ -5,8 +5,14 @@
  * @since 0.1.0
  */
 import type * as Headers from "@effect/platform/Headers"
-import type { Effect, Scope, Stream } from "effect"
-import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } from "./ChatCompletion.js"
+import type { Effect, Schema, Scope, Stream } from "effect"
+import type {
+  ChatCompletion,
+  ChatCompletionChoice,
+  ChatCompletionChunk,
+  ChatCompletionCreateParams,
+  ChatCompletionMessage
+} from "./ChatCompletion.js"
 import type { CallOptions } from "./ClientOptions.js"
 import type { Completion, CompletionChunk, CompletionCreateParams } from "./Completion.js"
 import type { ModelList } from "./Model.js"
@@ -128,6 +134,51 @@ export interface GetResource<A> {
 }
 
 /**
+ * Options of `chat.completions.parse`: the call's, and `schemaHint` (default false) to put the schema's JSON Schema
+ * in a system message before the conversation, for models that need the hint.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface ParseOptions extends CallOptions {
+  readonly schemaHint?: boolean | undefined
+}
+
+/**
+ * A chat completion whose every choice's message has `parsed`: its content decoded with the schema.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type ParsedChatCompletion<A> = Omit<ChatCompletion, "choices"> & {
+  readonly choices: ReadonlyArray<
+    Omit<ChatCompletionChoice, "message"> & { readonly message: ChatCompletionMessage & { readonly parsed: A } }
+  >
+}
+
+/**
+ * `chat.completions`: a streaming resource with typed JSON output.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface ChatCompletionsResource
+  extends StreamingResource<ChatCompletionCreateParams, ChatCompletion, ChatCompletionChunk>
+{
+  /**
+   * Sends the request in JSON mode (`response_format` `json_object`, the structured mode this surface supports)
+   * and decodes each choice's content with `schema` into `message.parsed`. Content that is not JSON, or does not
+   * match, fails with `UpstreamError` `InvalidOutput` (not retryable) carrying the `issues` and the text (bounded,
+   * in `body`).
+   */
+  readonly parse: <A, I, R>(
+    request: ChatCompletionCreateParams,
+    schema: Schema.Schema<A, I, R>,
+    options?: ParseOptions
+  ) => Effect.Effect<ParsedChatCompletion<A>, TensormeshError, R>
+}
+
+/**
  * The service behind both `Serverless` and `OnDemand`.
  *
  * @since 0.1.0
@@ -137,7 +188,7 @@ export interface InferenceClient {
   /** Which surface this client talks to. */
   readonly surface: "serverless" | "on-demand"
   readonly chat: {
-    readonly completions: StreamingResource<ChatCompletionCreateParams, ChatCompletion, ChatCompletionChunk>
+    readonly completions: ChatCompletionsResource
   }
   readonly completions: StreamingResource<CompletionCreateParams, Completion, CompletionChunk>
   readonly responses: StreamingResource<ResponseCreateParams, Response, ResponseStreamEvent>

@@ -185,6 +185,8 @@ export class ValidationError
  * - `StreamError` (an error event inside a stream), `StreamTruncated` (a stream ended without its terminal
  *   event), `InvalidResponse` (a body that does not decode), `EventTooLarge` (an SSE event over the limit),
  *   `ResponseTooLarge` (a body over `maxResponseBytes`);
+ * - `InvalidOutput`: the model's output (`parse`'s JSON, a `ChatTool`'s arguments) is not JSON or does not match
+ *   its schema; `issues` says where, `body` holds the text (bounded). Not retryable;
  * - `LimitStoreUnavailable`: the store of the client's `limits` could not be reached and its policy is to fail
  *   closed (nothing was sent). A limit reached in `onExceeded: "fail"` mode is `RateLimited`, without a status.
  *
@@ -207,8 +209,11 @@ export class UpstreamError
       "InvalidResponse",
       "EventTooLarge",
       "ResponseTooLarge",
-      "LimitStoreUnavailable"
+      "LimitStoreUnavailable",
+      "InvalidOutput"
     ),
+    /** With `InvalidOutput`: what is wrong with the model's output (where and what), as `ValidationError.issues`. */
+    issues: Schema.optional(Schema.Array(ValidationIssue)),
     /**
      * How long the server asked to wait (`retry-after-ms`, else `Retry-After` in seconds or as an HTTP date), within
      * 0 to 24 hours: a negative, malformed or non-finite hint counts as absent, a longer one is capped. The SDK

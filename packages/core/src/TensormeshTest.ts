@@ -35,6 +35,7 @@
 import type { Duration, Layer } from "effect"
 import type * as Chat from "./ChatCompletion.js"
 import type * as Completions from "./Completion.js"
+import type { InferenceClient } from "./InferenceClient.js"
 import * as internal from "./internal/testing.js"
 import type { OnDemand } from "./OnDemand.js"
 import type * as Responses from "./Responses.js"
@@ -43,13 +44,23 @@ import type { Tensormesh } from "./Tensormesh.js"
 import { AuthError, UpstreamError, ValidationError, type ValidationIssue } from "./TensormeshError.js"
 
 /**
+ * Every method and namespace of `T` optional, recursively.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type PartialDeep<T> = {
+  readonly [K in keyof T]?: T[K] extends (...args: ReadonlyArray<any>) => any ? T[K] : PartialDeep<T[K]>
+}
+
+/**
  * Handlers shaped like the service: any subset of its namespaces and methods, each with the method's own signature
  * (e.g. `{ chat: { completions: { create } } }`).
  *
  * @since 0.2.0
  * @category models
  */
-export type Handlers = internal.Handlers
+export type Handlers = { readonly [K in Exclude<keyof InferenceClient, "surface">]?: PartialDeep<InferenceClient[K]> }
 
 /**
  * @since 0.2.0
@@ -75,7 +86,11 @@ export const layer: (handlers: Handlers, options?: LayerOptions) => Layer.Layer<
  * @since 0.2.0
  * @category models
  */
-export type BuildOptions = internal.BuildOptions
+export interface BuildOptions {
+  readonly model?: string | undefined
+  readonly id?: string | undefined
+  readonly promptTokens?: number | undefined
+}
 
 /**
  * A tool call for {@link chatCompletion}: `arguments` as a JSON string, or a value to serialise.
@@ -83,7 +98,12 @@ export type BuildOptions = internal.BuildOptions
  * @since 0.2.0
  * @category models
  */
-export type ToolCallInput = internal.ToolCallInput
+export interface ToolCallInput {
+  readonly name: string
+  /** The arguments: a JSON string as the model sends it, or a value to serialise. */
+  readonly arguments: unknown
+  readonly id?: string | undefined
+}
 
 /**
  * A chat completion answering `content`, or calling tools (`finish_reason` `"tool_calls"`), with usage.

@@ -25,6 +25,16 @@ export { Tensormesh } from "./Tensormesh.js"
 export * as TensormeshTest from "./TensormeshTest.js"
 
 /**
+ * @since 0.2.0
+ */
+export * as ChatTool from "./ChatTool.js"
+
+/**
+ * @since 0.2.0
+ */
+export * as ChatMessage from "./ChatMessage.js"
+
+/**
  * @since 0.1.0
  */
 export {
@@ -44,7 +54,15 @@ export type { CallOptions, ClientOptions, Limits, OnDemandOptions } from "./Clie
 /**
  * @since 0.1.0
  */
-export type { InferenceClient, RawResponse, StreamingResponse, StreamRequest } from "./InferenceClient.js"
+export type {
+  ChatCompletionsResource,
+  InferenceClient,
+  ParsedChatCompletion,
+  ParseOptions,
+  RawResponse,
+  StreamingResponse,
+  StreamRequest
+} from "./InferenceClient.js"
 
 /**
  * Schemas and types of chat completions.

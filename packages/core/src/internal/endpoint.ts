@@ -88,7 +88,8 @@ const boundMessage = (message: string) =>
  * The real problems of a parse error, one per path and message (noise dropped, at most `MAX_ISSUES`), and the text
  * that lists the first five.
  */
-const issuesOf = (error: ParseResult.ParseError): {
+/** @internal */
+export const issuesOf = (error: ParseResult.ParseError): {
   readonly issues: ReadonlyArray<ValidationIssue>
   readonly text: string
 } => {

@@ -9,23 +9,17 @@ import * as Responses from "../Responses.js"
 import { Serverless } from "../Serverless.js"
 import { Tensormesh } from "../Tensormesh.js"
 import type { TensormeshError } from "../TensormeshError.js"
+import type { BuildOptions, Handlers, PartialDeep, ToolCallInput } from "../TensormeshTest.js"
 import { requestCheck } from "./endpoint.js"
 import * as ChatCompletions from "./resources/chat/completions.js"
 import * as CompletionsResource from "./resources/completions.js"
 import * as Detokenize from "./resources/detokenize.js"
 import * as ResponsesResource from "./resources/responses.js"
 import * as Tokenize from "./resources/tokenize.js"
+import { parseWith } from "./structured.js"
 
 // The test layer: the service from partial handlers, no HTTP. Requests pass the real checks (stream flag, request
 // schema, extraBody) before a handler sees them; what a handler lacks is derived from `create` where it can be.
-
-/** @internal */
-export type PartialDeep<T> = {
-  readonly [K in keyof T]?: T[K] extends (...args: ReadonlyArray<any>) => any ? T[K] : PartialDeep<T[K]>
-}
-
-/** @internal */
-export type Handlers = { readonly [K in Exclude<keyof InferenceClient, "surface">]?: PartialDeep<InferenceClient[K]> }
 
 const missing = (name: string) =>
   `TensormeshTest: no handler for ${name} (give one in TensormeshTest.layer({ … }), or a create handler to derive it)`
@@ -163,19 +157,27 @@ const responseJson = encoder(Responses.Response)
 
 const dataLines = (json: unknown): ReadonlyArray<string> => [`data: ${JSON.stringify(json)}`, ""]
 
+const withParse = <R extends { readonly create: any }>(resource: R, parse: unknown) => ({
+  ...resource,
+  parse: parse ?? parseWith(resource.create)
+})
+
 /** @internal */
 export const make = (handlers: Handlers, surface: "serverless" | "on-demand" = "serverless"): InferenceClient =>
   ({
     surface,
     chat: {
-      completions: streamingResource(handlers.chat?.completions as never, {
-        name: "chat.completions",
-        check: requestCheck(ChatCompletions.create),
-        chunks: chatChunksOf,
-        encodeA: encoder(Chat.ChatCompletion),
-        lines: (chunk: Chat.ChatCompletionChunk) => dataLines(chatChunkJson(chunk)),
-        done: ["data: [DONE]", ""]
-      })
+      completions: withParse(
+        streamingResource(handlers.chat?.completions as never, {
+          name: "chat.completions",
+          check: requestCheck(ChatCompletions.create),
+          chunks: chatChunksOf,
+          encodeA: encoder(Chat.ChatCompletion),
+          lines: (chunk: Chat.ChatCompletionChunk) => dataLines(chatChunkJson(chunk)),
+          done: ["data: [DONE]", ""]
+        }),
+        (handlers.chat?.completions as { parse?: unknown } | undefined)?.parse
+      )
     },
     completions: streamingResource(handlers.completions as never, {
       name: "completions",
@@ -227,21 +229,6 @@ export const layer = (
 // ---------------------------------------------------------------------------------------------------------------
 
 const FAKE_CREATED = 1_700_000_000
-
-/** @internal */
-export interface ToolCallInput {
-  readonly name: string
-  /** The arguments: a JSON string as the model sends it, or a value to serialise. */
-  readonly arguments: unknown
-  readonly id?: string | undefined
-}
-
-/** @internal */
-export interface BuildOptions {
-  readonly model?: string | undefined
-  readonly id?: string | undefined
-  readonly promptTokens?: number | undefined
-}
 
 const words = (text: string) => text.split(/\s+/).filter((w) => w !== "").length
 
