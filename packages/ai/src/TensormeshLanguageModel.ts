@@ -216,7 +216,7 @@ export const make = (options: Options): Effect.Effect<LanguageModel.Service, nev
         }
         const { degraded, ...tools } = yield* InternalPrompt.prepareTools(
           provider,
-          toolChoiceSupport ?? InternalPrompt.defaultToolChoiceSupport(params.model)
+          toolChoiceSupport ?? InternalPrompt.defaultToolChoiceSupport(params.model ?? options.model)
         )
         const request: ChatCompletion.ChatCompletionCreateParams = {
           ...params,

@@ -86,6 +86,14 @@ export interface ClientOptions extends CallOptions {
   readonly baseUrl?: string | undefined
   /** The inference API key. Without one, only models, health and version can be called. */
   readonly apiKey?: Redacted.Redacted<string> | undefined
+  /**
+   * The default model of chat, completions and responses requests: a request without `model` is sent with this
+   * one (a request's own `model` wins). Without a default, a request without `model` fails with `ValidationError`
+   * naming `model`, before sending. `.config()` layers read `TENSORMESH_MODEL`.
+   *
+   * @since 0.2.0
+   */
+  readonly model?: string | undefined
   /** Move leaked `<think>…</think>` blocks from `content` into `reasoning`. Default true. */
   readonly stripThinking?: boolean | undefined
   /**

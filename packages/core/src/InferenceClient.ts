@@ -5,8 +5,14 @@
  * @since 0.1.0
  */
 import type * as Headers from "@effect/platform/Headers"
-import type { Effect, Scope, Stream } from "effect"
-import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } from "./ChatCompletion.js"
+import type { Effect, Schema, Scope, Stream } from "effect"
+import type {
+  ChatCompletion,
+  ChatCompletionChoice,
+  ChatCompletionChunk,
+  ChatCompletionCreateParams,
+  ChatCompletionMessage
+} from "./ChatCompletion.js"
 import type { CallOptions } from "./ClientOptions.js"
 import type { Completion, CompletionChunk, CompletionCreateParams } from "./Completion.js"
 import type { ModelList } from "./Model.js"
@@ -67,6 +73,19 @@ export interface StreamingResource<Params, A, Event> {
   readonly create: (request: Params, options?: CallOptions) => Effect.Effect<A, TensormeshError>
   /** Streams the response (`stream: true` is set for you); interrupting the stream aborts the request. */
   readonly stream: (request: StreamRequest<Params>, options?: CallOptions) => Stream.Stream<Event, TensormeshError>
+  /**
+   * Opens the stream eagerly, in the current `Scope`: succeeds once a 2xx response has arrived (retries done), so
+   * that rate limits, status errors, auth and validation failures are in this effect's error channel, before
+   * anything is sent on (e.g. before an SSE proxy commits its own `200`). The returned `Stream` reads the body with
+   * the decoding and idle timeout of `stream` (the `ChatStream` helpers apply) and can be run once. Closing the
+   * scope, or the stream ending, aborts the request.
+   *
+   * @since 0.2.0
+   */
+  readonly openStream: (
+    request: StreamRequest<Params>,
+    options?: CallOptions
+  ) => Effect.Effect<Stream.Stream<Event, TensormeshError>, TensormeshError, Scope.Scope>
   readonly withRawResponse: {
     readonly create: (
       request: Params,
@@ -115,6 +134,51 @@ export interface GetResource<A> {
 }
 
 /**
+ * Options of `chat.completions.parse`: the call's, and `schemaHint` (default false) to put the schema's JSON Schema
+ * in a system message before the conversation, for models that need the hint.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface ParseOptions extends CallOptions {
+  readonly schemaHint?: boolean | undefined
+}
+
+/**
+ * A chat completion whose every choice's message has `parsed`: its content decoded with the schema.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type ParsedChatCompletion<A> = Omit<ChatCompletion, "choices"> & {
+  readonly choices: ReadonlyArray<
+    Omit<ChatCompletionChoice, "message"> & { readonly message: ChatCompletionMessage & { readonly parsed: A } }
+  >
+}
+
+/**
+ * `chat.completions`: a streaming resource with typed JSON output.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface ChatCompletionsResource
+  extends StreamingResource<ChatCompletionCreateParams, ChatCompletion, ChatCompletionChunk>
+{
+  /**
+   * Sends the request in JSON mode (`response_format` `json_object`, the structured mode this surface supports)
+   * and decodes each choice's content with `schema` into `message.parsed`. Content that is not JSON, or does not
+   * match, fails with `UpstreamError` `InvalidOutput` (not retryable) carrying the `issues` and the text (bounded,
+   * in `body`).
+   */
+  readonly parse: <A, I, R>(
+    request: ChatCompletionCreateParams,
+    schema: Schema.Schema<A, I, R>,
+    options?: ParseOptions
+  ) => Effect.Effect<ParsedChatCompletion<A>, TensormeshError, R>
+}
+
+/**
  * The service behind both `Serverless` and `OnDemand`.
  *
  * @since 0.1.0
@@ -124,7 +188,7 @@ export interface InferenceClient {
   /** Which surface this client talks to. */
   readonly surface: "serverless" | "on-demand"
   readonly chat: {
-    readonly completions: StreamingResource<ChatCompletionCreateParams, ChatCompletion, ChatCompletionChunk>
+    readonly completions: ChatCompletionsResource
   }
   readonly completions: StreamingResource<CompletionCreateParams, Completion, CompletionChunk>
   readonly responses: StreamingResource<ResponseCreateParams, Response, ResponseStreamEvent>

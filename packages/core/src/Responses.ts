@@ -214,7 +214,8 @@ export const ResponseTool = Schema.Struct({
  * @category schemas
  */
 export const ResponseCreateParams = Schema.Struct({
-  model: Schema.String.pipe(Schema.nonEmptyString()),
+  /** Optional when the layer has a default model (`model`, `TENSORMESH_MODEL`). */
+  model: Schema.optional(Schema.String.pipe(Schema.nonEmptyString())),
   input: stringOr(
     Schema.Array(ResponseInputItem).annotations({ message: () => "Expected a list of input items" })
       .pipe(Schema.minItems(1)),

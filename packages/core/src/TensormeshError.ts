@@ -25,6 +25,7 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
+import { NodeInspectSymbol } from "effect/Inspectable"
 
 const common = {
   /**
@@ -68,6 +69,36 @@ const describe = (
   `${requestId === undefined ? "" : ` [request ${bounded(requestId)}]`}`
 
 /**
+ * The plain-object form of an error (`JSON.stringify`, loggers): its fields and `message`, without `cause`, which
+ * stays on the error for diagnostics (a parse error's schema, a socket) but is not serialised.
+ */
+const serialise = (self: object & { readonly message: string }): Record<string, unknown> => {
+  const { cause: _cause, ...fields } = self as Record<string, unknown>
+  return { ...fields, message: self.message }
+}
+
+/**
+ * One problem of a request or a setting: where (`path`: the field's keys and indexes, e.g.
+ * `["messages", 0, "content"]`, or the setting's name) and what (`message`).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export const ValidationIssue: Schema.Struct<{
+  path: Schema.Array$<Schema.Union<[typeof Schema.String, typeof Schema.Number]>>
+  message: typeof Schema.String
+}> = Schema.Struct({
+  path: Schema.Array(Schema.Union(Schema.String, Schema.Number)),
+  message: Schema.String
+})
+
+/**
+ * @since 0.2.0
+ * @category models
+ */
+export interface ValidationIssue extends Schema.Schema.Type<typeof ValidationIssue> {}
+
+/**
  * No key for a keyed route (raised before any request is sent), or the server answered 401 / 403.
  *
  * @since 0.1.0
@@ -82,6 +113,18 @@ export class AuthError extends Schema.TaggedError<AuthError>("@tensormesh-effect
    */
   override get message(): string {
     return describe(this, this.requestId)
+  }
+  /**
+   * @since 0.2.0
+   */
+  override toJSON(): unknown {
+    return serialise(this)
+  }
+  /**
+   * @since 0.2.0
+   */
+  override [NodeInspectSymbol](): unknown {
+    return serialise(this)
   }
 }
 
@@ -103,6 +146,12 @@ export class ValidationError
       "PayloadTooLarge",
       "UnprocessableEntity"
     ),
+    /**
+     * The problems, one entry per field: the request's (schema failures), the server's (a 400 / 422 body that names
+     * a field: `error.param`, FastAPI's `detail[].loc`), or the setting's (its name). Empty when nothing names a
+     * field.
+     */
+    issues: Schema.optionalWith(Schema.Array(ValidationIssue), { default: () => [] }),
     ...common
   })
 {
@@ -111,6 +160,18 @@ export class ValidationError
    */
   override get message(): string {
     return describe(this, this.requestId)
+  }
+  /**
+   * @since 0.2.0
+   */
+  override toJSON(): unknown {
+    return serialise(this)
+  }
+  /**
+   * @since 0.2.0
+   */
+  override [NodeInspectSymbol](): unknown {
+    return serialise(this)
   }
 }
 
@@ -124,6 +185,8 @@ export class ValidationError
  * - `StreamError` (an error event inside a stream), `StreamTruncated` (a stream ended without its terminal
  *   event), `InvalidResponse` (a body that does not decode), `EventTooLarge` (an SSE event over the limit),
  *   `ResponseTooLarge` (a body over `maxResponseBytes`);
+ * - `InvalidOutput`: the model's output (`parse`'s JSON, a `ChatTool`'s arguments) is not JSON or does not match
+ *   its schema; `issues` says where, `body` holds the text (bounded). Not retryable;
  * - `LimitStoreUnavailable`: the store of the client's `limits` could not be reached and its policy is to fail
  *   closed (nothing was sent). A limit reached in `onExceeded: "fail"` mode is `RateLimited`, without a status.
  *
@@ -146,8 +209,11 @@ export class UpstreamError
       "InvalidResponse",
       "EventTooLarge",
       "ResponseTooLarge",
-      "LimitStoreUnavailable"
+      "LimitStoreUnavailable",
+      "InvalidOutput"
     ),
+    /** With `InvalidOutput`: what is wrong with the model's output (where and what), as `ValidationError.issues`. */
+    issues: Schema.optional(Schema.Array(ValidationIssue)),
     /**
      * How long the server asked to wait (`retry-after-ms`, else `Retry-After` in seconds or as an HTTP date), within
      * 0 to 24 hours: a negative, malformed or non-finite hint counts as absent, a longer one is capped. The SDK
@@ -162,6 +228,18 @@ export class UpstreamError
    */
   override get message(): string {
     return describe(this, this.requestId)
+  }
+  /**
+   * @since 0.2.0
+   */
+  override toJSON(): unknown {
+    return serialise(this)
+  }
+  /**
+   * @since 0.2.0
+   */
+  override [NodeInspectSymbol](): unknown {
+    return serialise(this)
   }
 }
 

@@ -20,6 +20,21 @@ export { Serverless, ServerlessLayer } from "./Serverless.js"
 export { Tensormesh } from "./Tensormesh.js"
 
 /**
+ * @since 0.2.0
+ */
+export * as TensormeshTest from "./TensormeshTest.js"
+
+/**
+ * @since 0.2.0
+ */
+export * as ChatTool from "./ChatTool.js"
+
+/**
+ * @since 0.2.0
+ */
+export * as ChatMessage from "./ChatMessage.js"
+
+/**
  * @since 0.1.0
  */
 export {
@@ -27,7 +42,8 @@ export {
   isTensormeshError,
   type TensormeshError,
   UpstreamError,
-  ValidationError
+  ValidationError,
+  ValidationIssue
 } from "./TensormeshError.js"
 
 /**
@@ -38,7 +54,15 @@ export type { CallOptions, ClientOptions, Limits, OnDemandOptions } from "./Clie
 /**
  * @since 0.1.0
  */
-export type { InferenceClient, RawResponse, StreamingResponse, StreamRequest } from "./InferenceClient.js"
+export type {
+  ChatCompletionsResource,
+  InferenceClient,
+  ParsedChatCompletion,
+  ParseOptions,
+  RawResponse,
+  StreamingResponse,
+  StreamRequest
+} from "./InferenceClient.js"
 
 /**
  * Schemas and types of chat completions.

@@ -9,6 +9,7 @@ import { jsonMode } from "./examples/jsonMode.js"
 import { modelsWithoutKey } from "./examples/modelsWithoutKey.js"
 import { onDemandChat } from "./examples/onDemandChat.js"
 import { onDemandUtilities } from "./examples/onDemandUtilities.js"
+import { openStream } from "./examples/openStream.js"
 import { rawResponse } from "./examples/rawResponse.js"
 import { rawSseLines } from "./examples/rawSseLines.js"
 import { rawStreamingAsync } from "./examples/rawStreamingAsync.js"
@@ -16,6 +17,7 @@ import { responses } from "./examples/responses.js"
 import { serverlessChat } from "./examples/serverlessChat.js"
 import { streaming } from "./examples/streaming.js"
 import { swapSurfaces } from "./examples/swapSurfaces.js"
+import { testLayer } from "./examples/testLayer.js"
 import { textCompletions } from "./examples/textCompletions.js"
 import { tokenize } from "./examples/tokenize.js"
 import { toolCalling } from "./examples/toolCalling.js"
@@ -37,5 +39,7 @@ export const examples: ReadonlyArray<Example> = [
   rawStreamingAsync,
   swapSurfaces,
   errorHandling,
+  openStream,
+  testLayer,
   effectAi
 ]

@@ -73,6 +73,17 @@ describe("examples against the local server", () => {
       /ValidationError: InvalidRequest: .*json_schema is not supported/,
       "UpstreamError/ConnectionRefused (retryable: true)"
     ],
+    "open-stream": [
+      "opened: HTTP 2xx, reading the body",
+      "text: You said: Stream a short reply.",
+      "rejected before any byte: temperature",
+      "proxy status: 400"
+    ],
+    "test-layer": [
+      "streamed from the fake: fake answer to 1 message(s)",
+      "the fake validates like production: ValidationError at top_p",
+      "a fake failure: RateLimited (HTTP 429): a test RateLimited"
+    ],
     "effect-ai": [
       "generateText: You said: Say hello.",
       /usage: \d+ input \+ \d+ output tokens/,

@@ -26,7 +26,14 @@
  * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
-import type { ClientOptions, OnDemand, Serverless, Transport, ValidationError } from "@tensormesh-effect/core"
+import type {
+  ClientOptions,
+  OnDemand,
+  Serverless,
+  Tensormesh,
+  Transport,
+  ValidationError
+} from "@tensormesh-effect/core"
 import type { Duration, Effect, Layer, Redacted } from "effect"
 import * as describeInternal from "./internal/config/describe.js"
 import * as internal from "./internal/config/layers.js"
@@ -100,6 +107,16 @@ export interface OnDemandOptions extends ClientOptions, TransportOptions, Config
 }
 
 /**
+ * Options of `tensormesh`: those of `layer`, and the surface (else `TENSORMESH_SURFACE`, else `"serverless"`).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface TensormeshOptions extends LayerOptions {
+  readonly surface?: "serverless" | "on-demand" | undefined
+}
+
+/**
  * Options of `layer` (both surfaces over one transport) and of `describeConfig`.
  *
  * @since 0.1.0
@@ -136,7 +153,7 @@ export interface ConfigDescription {
   readonly serverlessBaseUrl: ConfigEntry
   readonly onDemandBaseUrl: ConfigEntry
   readonly userId: ConfigEntry
-  /** The served model name of the `tm` file (`gateway_model_id`): send it as `model` on the on-demand surface. */
+  /** The default model: the `model` option, `TENSORMESH_MODEL`, or the `tm` file's `gateway_model_id` (on-demand). */
   readonly model: ConfigEntry
   readonly timeout: ConfigEntry
   readonly maxRetries: ConfigEntry
@@ -175,6 +192,32 @@ export const onDemand: (options?: OnDemandOptions) => Layer.Layer<OnDemand, Vali
  */
 export const layer: (options?: LayerOptions) => Layer.Layer<Serverless | OnDemand, ValidationError> = (options) =>
   internal.layer(options)
+
+/**
+ * `Tensormesh` (the surface this application uses) on the surface configuration chooses: the `surface` option, else
+ * `TENSORMESH_SURFACE` (`serverless` or `on-demand`), else serverless; an invalid value is a `ValidationError`
+ * (`InvalidConfig`) naming `surface`. Every other setting resolves as for `serverless` / `onDemand` (options, then
+ * `TENSORMESH_*`, then the `tm` file), `model` included.
+ *
+ * @example
+ * ```ts
+ * import { NodeTensormesh } from "@tensormesh-effect/node"
+ * import { Tensormesh } from "@tensormesh-effect/core"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const tm = yield* Tensormesh
+ *   return tm.surface
+ * })
+ * // TENSORMESH_SURFACE=on-demand picks the on-demand deployment
+ * export const main = program.pipe(Effect.provide(NodeTensormesh.tensormesh()))
+ * ```
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const tensormesh: (options?: TensormeshOptions) => Layer.Layer<Tensormesh, ValidationError> = (options) =>
+  internal.tensormesh(options)
 
 /**
  * The tuned undici `HttpClient` alone (keep-alive pool, CA bundle, no undici header or body timeouts), e.g. for

@@ -1,5 +1,7 @@
+import type * as Chat from "../ChatCompletion.js"
 import type { CallOptions } from "../ClientOptions.js"
 import type {
+  ChatCompletionsResource,
   CreateResource,
   GetResource,
   InferenceClient,
@@ -17,6 +19,7 @@ import * as Responses from "./resources/responses.js"
 import * as Tokenize from "./resources/tokenize.js"
 import * as Version from "./resources/version.js"
 import type { Settings } from "./settings.js"
+import { parseWith } from "./structured.js"
 
 const streaming = <P, A, E>(
   json: JsonEndpoint<P, A>,
@@ -24,9 +27,14 @@ const streaming = <P, A, E>(
 ): StreamingResource<P, A, E> => ({
   create: json.create,
   stream: stream.stream,
+  openStream: stream.open,
   withRawResponse: { create: json.raw },
   withStreamingResponse: { create: stream.streaming }
 })
+
+const withParse = (
+  resource: StreamingResource<Chat.ChatCompletionCreateParams, Chat.ChatCompletion, Chat.ChatCompletionChunk>
+): ChatCompletionsResource => ({ ...resource, parse: parseWith(resource.create) })
 
 const creating = <P, A>(json: JsonEndpoint<P, A>): CreateResource<P, A> => ({
   create: json.create,
@@ -53,10 +61,10 @@ export const make = (settings: Settings): InferenceClient => {
   return {
     surface: settings.surface,
     chat: {
-      completions: streaming(
+      completions: withParse(streaming(
         jsonEndpoint(settings, defaults, ChatCompletions.create),
         streamEndpoint(settings, defaults, ChatCompletions.stream)
-      )
+      ))
     },
     completions: streaming(
       jsonEndpoint(settings, defaults, Completions.create),

@@ -25,7 +25,8 @@ export const configError = (setting: string, source: string | undefined, reason:
   new ValidationError({
     reason: "InvalidConfig",
     retryable: false,
-    detail: source === undefined ? `${setting}: ${reason}` : `${setting} from ${source}: ${reason}`
+    detail: source === undefined ? `${setting}: ${reason}` : `${setting} from ${source}: ${reason}`,
+    issues: [{ path: [setting], message: reason }]
   })
 
 type Found<A> = Api.Candidate<A> | undefined

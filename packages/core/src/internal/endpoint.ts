@@ -1,8 +1,8 @@
 import { Effect, Either, ParseResult, Schema, Scope, type Stream, type Tracer } from "effect"
 import type { CallOptions } from "../ClientOptions.js"
 import type { RawResponse, StreamingResponse } from "../InferenceClient.js"
-import type { TensormeshError, UpstreamError } from "../TensormeshError.js"
-import { invalidRequest, invalidResponse } from "./errors.js"
+import type { TensormeshError, UpstreamError, ValidationIssue } from "../TensormeshError.js"
+import { invalidRequest, invalidResponse, MAX_ISSUES } from "./errors.js"
 import { type Handler, truncatedStream } from "./events.js"
 import { compileDecoder, compileValidator, decoderTransforms } from "./fastSchema.js"
 import { annotateWait, type LimitedCall, limitedCall } from "./limits.js"
@@ -11,6 +11,7 @@ import {
   type JsonBody,
   missingKey,
   openLines,
+  openValues,
   resolveCall,
   type Route,
   sendJson,
@@ -77,14 +78,43 @@ export const get = (path: string, root = false): Route => ({ method: "GET", path
 /** Unions with null / undefined (optional, nullable fields) add noise next to the real issue: dropped when it exists. */
 const isNoise = (issue: ParseResult.ArrayFormatterIssue) => /^Expected (null|undefined), actual/.test(issue.message)
 
-const formatIssues = (error: ParseResult.ParseError): string => {
+/** An issue's message is kept to this many characters (Schema quotes the actual value, which the caller controls). */
+const MAX_ISSUE_MESSAGE = 300
+
+const boundMessage = (message: string) =>
+  message.length <= MAX_ISSUE_MESSAGE ? message : `${message.slice(0, MAX_ISSUE_MESSAGE)}… (truncated)`
+
+/**
+ * The real problems of a parse error, one per path and message (noise dropped, at most `MAX_ISSUES`), and the text
+ * that lists the first five.
+ */
+/** @internal */
+export const issuesOf = (error: ParseResult.ParseError): {
+  readonly issues: ReadonlyArray<ValidationIssue>
+  readonly text: string
+} => {
   const all = ParseResult.ArrayFormatter.formatErrorSync(error)
-  const issues = all.some((issue) => !isNoise(issue)) ? all.filter((issue) => !isNoise(issue)) : all
+  const real = all.some((issue) => !isNoise(issue)) ? all.filter((issue) => !isNoise(issue)) : all
+  const seen = new Set<string>()
+  const issues: Array<ValidationIssue> = []
+  for (const issue of real) {
+    const path = issue.path.map((key) => typeof key === "number" ? key : String(key))
+    const message = boundMessage(issue.message)
+    const key = `${path.join("\u0000")}\u0001${message}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    if (issues.length < MAX_ISSUES) issues.push({ path, message })
+  }
   const shown = issues.slice(0, 5).map((issue) =>
     issue.path.length === 0 ? issue.message : `${issue.path.join(".")}: ${issue.message}`
   )
-  return `${shown.join("; ")}${issues.length > 5 ? ` (and ${issues.length - 5} more)` : ""}`
+  return {
+    issues,
+    text: `${shown.join("; ")}${seen.size > 5 ? ` (and ${seen.size - 5} more)` : ""}`
+  }
 }
+
+const formatIssues = (error: ParseResult.ParseError): string => issuesOf(error).text
 
 /** The top-level field names a request schema models (a struct's keys, or every member's of a union). */
 const fieldsOf = (ast: Schema.Schema.Any["ast"]): ReadonlyArray<string> => {
@@ -120,7 +150,8 @@ const makeEncoder = <P>(schema: Schema.Schema<P, any>): Encoder => {
       validate ??= Schema.validateEither(schema, requestParseOptions)
       const checked = validate(request)
       if (Either.isLeft(checked)) {
-        return Either.left(invalidRequest(`invalid request: ${formatIssues(checked.left)}`, checked.left))
+        const { issues, text } = issuesOf(checked.left)
+        return Either.left(invalidRequest(text, checked.left, issues))
       }
       accepted = checked.right
     }
@@ -131,7 +162,11 @@ const makeEncoder = <P>(schema: Schema.Schema<P, any>): Encoder => {
       modelled ??= new Set([...fieldsOf(schema.ast), "stream", "stream_options"])
       for (const key of Object.keys(extraBody)) {
         if (modelled.has(key)) {
-          return Either.left(invalidRequest(`extraBody.${key} is a modelled field: set it on the request itself`))
+          return Either.left(
+            invalidRequest(`extraBody.${key} is a modelled field: set it on the request itself`, undefined, [
+              { path: ["extraBody", key], message: "is a modelled field: set it on the request itself" }
+            ])
+          )
         }
       }
       Object.assign(body, extraBody)
@@ -269,6 +304,10 @@ export interface JsonEndpoint<P, A> {
 /** @internal */
 export interface StreamEndpoint<P, E> {
   readonly stream: (request: P, options?: CallOptions) => Stream.Stream<E, TensormeshError>
+  readonly open: (
+    request: P,
+    options?: CallOptions
+  ) => Effect.Effect<Stream.Stream<E, TensormeshError>, TensormeshError, Scope.Scope>
   readonly streaming: (
     request: P,
     options?: CallOptions
@@ -276,10 +315,39 @@ export interface StreamEndpoint<P, E> {
 }
 
 const spanAttributes = (settings: Settings, request: unknown): Record<string, unknown> => {
-  const model = modelOf(request)
+  const model = modelOf(request) ?? settings.model
   return model === undefined
     ? { "tensormesh.surface": settings.surface }
     : { "tensormesh.surface": settings.surface, "gen_ai.request.model": model }
+}
+
+/** The routes whose requests take the layer's default model. */
+const modelRoutes = new Set(["/chat/completions", "/completions", "/responses"])
+
+const missingModel = () =>
+  invalidRequest(
+    "model: missing: set it on the request, or a default model on the layer (option model, TENSORMESH_MODEL)",
+    undefined,
+    [{ path: ["model"], message: "missing: set it on the request, or a default model on the layer" }]
+  )
+
+/**
+ * The request with the layer's default model when it has none of its own; without either, a `ValidationError`
+ * naming `model`.
+ *
+ * @internal
+ */
+export const withModel = (
+  settings: { readonly model: string | undefined },
+  route: Route,
+  request: unknown
+): Either.Either<unknown, TensormeshError> => {
+  if (!modelRoutes.has(route.path) || typeof request !== "object" || request === null) return Either.right(request)
+  const model = (request as { readonly model?: unknown }).model
+  if (model !== undefined) return Either.right(request)
+  return settings.model === undefined
+    ? Either.left(missingModel())
+    : Either.right({ ...request, model: settings.model })
 }
 
 /**
@@ -303,7 +371,9 @@ const prepare = <P>(
     // the request's own `stream` flag may only agree with the method; it is removed before the schema check
     const flagged = checkStreamFlag(route.path, request, streamFields !== undefined)
     if (Either.isLeft(flagged)) return Effect.fail(flagged.left)
-    const body = encode === undefined ? Either.right(undefined) : encode(flagged.right, streamFields)
+    const modelled = withModel(settings, route, flagged.right)
+    if (Either.isLeft(modelled)) return Effect.fail(modelled.left)
+    const body = encode === undefined ? Either.right(undefined) : encode(modelled.right, streamFields)
     if (Either.isLeft(body)) return Effect.fail(body.left)
     const withCall = (call: Call) => ({
       body: body.right,
@@ -385,6 +455,7 @@ export const streamEndpoint = <P, E>(
       ({ body, call, limited }) => ({ body: body!, call, limited })
     )
   const streamName = `Tensormesh.${descriptor.name}.stream`
+  const openName = `Tensormesh.${descriptor.name}.openStream`
   const streamingName = `Tensormesh.${descriptor.name}.withStreamingResponse.create`
   return {
     stream: (request, options) =>
@@ -392,6 +463,18 @@ export const streamEndpoint = <P, E>(
         settings,
         {
           name: streamName,
+          attributes: spanAttributes(settings, request),
+          target: to,
+          prepare: prepared(request, options)
+        },
+        descriptor.handler,
+        truncated
+      ),
+    open: (request, options) =>
+      openValues(
+        settings,
+        {
+          name: openName,
           attributes: spanAttributes(settings, request),
           target: to,
           prepare: prepared(request, options)
@@ -418,5 +501,25 @@ export const streamEndpoint = <P, E>(
                 })
               )))
       )
+  }
+}
+
+/**
+ * The checks a request of `descriptor` passes before it is sent (its `stream` flag against the method, its schema and
+ * `extraBody`), without a transport: the request as sent on (its flag removed), or the `ValidationError`. For fakes
+ * that must reject what production rejects.
+ *
+ * @internal
+ */
+export const requestCheck = (descriptor: {
+  readonly route: Route
+  readonly params: Schema.Schema<any, any> | undefined
+}): (request: unknown, streaming: boolean) => Either.Either<unknown, TensormeshError> => {
+  const encode = descriptor.params === undefined ? undefined : makeEncoder(descriptor.params)
+  return (request, streaming) => {
+    const flagged = checkStreamFlag(descriptor.route.path, request, streaming)
+    if (Either.isLeft(flagged) || encode === undefined) return flagged
+    const body = encode(flagged.right, streaming ? {} : undefined)
+    return Either.isLeft(body) ? body : flagged
   }
 }

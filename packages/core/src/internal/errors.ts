@@ -1,7 +1,13 @@
 import type * as Headers from "@effect/platform/Headers"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import { Duration, type ParseResult } from "effect"
-import { AuthError, type TensormeshError, UpstreamError, ValidationError } from "../TensormeshError.js"
+import {
+  AuthError,
+  type TensormeshError,
+  UpstreamError,
+  ValidationError,
+  type ValidationIssue
+} from "../TensormeshError.js"
 
 const MAX_TEXT = 2048
 
@@ -275,6 +281,41 @@ export const retryAfterMillis = (headers: Headers.Headers, now: number): number 
   return Number.isNaN(date) ? undefined : Math.min(Math.max(0, date - now), MAX_RETRY_AFTER_HINT)
 }
 
+/** At most this many issues are kept (of a request, or of a server's answer). @internal */
+export const MAX_ISSUES = 64
+
+/** A path segment as an index when it is one. */
+const segment = (part: string): string | number => /^(0|[1-9][0-9]{0,8})$/.test(part) ? Number(part) : part
+
+/**
+ * The fields a 400 / 422 body names (from the bounded body): OpenAI's and vLLM's `error.param` (or a flat `param`),
+ * FastAPI's `detail[].loc` (its leading `body` dropped). None when the body names no field.
+ *
+ * @internal
+ */
+export const serverIssues = (body: unknown, detail: string | undefined): ReadonlyArray<ValidationIssue> => {
+  if (typeof body !== "object" || body === null) return []
+  const record = body as Record<string, unknown>
+  const error = typeof record.error === "object" && record.error !== null
+    ? record.error as Record<string, unknown>
+    : record
+  if (typeof error.param === "string" && error.param !== "") {
+    return [{ path: error.param.split(".").slice(0, 32).map(segment), message: detail ?? "invalid" }]
+  }
+  if (!Array.isArray(record.detail)) return []
+  const issues: Array<ValidationIssue> = []
+  for (const item of record.detail.slice(0, MAX_ISSUES)) {
+    if (typeof item !== "object" || item === null) continue
+    const { loc, msg } = item as { loc?: unknown; msg?: unknown }
+    if (!Array.isArray(loc) || typeof msg !== "string") continue
+    const path = loc.slice(0, 32).filter((part): part is string | number =>
+      typeof part === "string" || typeof part === "number"
+    )
+    issues.push({ path: path[0] === "body" ? path.slice(1) : path, message: msg })
+  }
+  return issues
+}
+
 /**
  * The typed error for a non-2xx response. Branches on the status, never on the body's `type`. `secrets` (the API
  * key, the user id) are scrubbed from `detail` and `body`.
@@ -302,13 +343,23 @@ export const fromStatus = (
     case 403:
       return new AuthError({ reason: "Forbidden", retryable: false, ...common })
     case 400:
-      return new ValidationError({ reason: "BadRequest", retryable: false, ...common })
+      return new ValidationError({
+        reason: "BadRequest",
+        retryable: false,
+        issues: serverIssues(body, detail),
+        ...common
+      })
     case 404:
       return new ValidationError({ reason: "NotFound", retryable: false, ...common })
     case 413:
       return new ValidationError({ reason: "PayloadTooLarge", retryable: false, ...common })
     case 422:
-      return new ValidationError({ reason: "UnprocessableEntity", retryable: false, ...common })
+      return new ValidationError({
+        reason: "UnprocessableEntity",
+        retryable: false,
+        issues: serverIssues(body, detail),
+        ...common
+      })
   }
   const retryAfter = retryAfterMillis(headers, now)
   const withRetryAfter = retryAfter === undefined ? common : { ...common, retryAfter: Duration.millis(retryAfter) }
@@ -376,14 +427,28 @@ export const invalidResponse = (what: string, cause: unknown, status?: number, r
   })
 
 /** @internal */
-export const invalidRequest = (detail: string, cause?: ParseResult.ParseError): ValidationError =>
+export const invalidRequest = (
+  detail: string,
+  cause?: ParseResult.ParseError,
+  issues?: ReadonlyArray<ValidationIssue>
+): ValidationError =>
   new ValidationError({
     reason: "InvalidRequest",
     retryable: false,
     detail,
+    ...(issues === undefined ? {} : { issues }),
     ...(cause === undefined ? {} : { cause })
   })
 
-/** @internal */
-export const invalidConfig = (detail: string): ValidationError =>
-  new ValidationError({ reason: "InvalidConfig", retryable: false, detail })
+/**
+ * A setting that is not valid; `setting` (its name, e.g. `maxRetries` or `TENSORMESH_TIMEOUT`) is the issue's path.
+ *
+ * @internal
+ */
+export const invalidConfig = (detail: string, setting?: string, problem?: string): ValidationError =>
+  new ValidationError({
+    reason: "InvalidConfig",
+    retryable: false,
+    detail,
+    ...(setting === undefined ? {} : { issues: [{ path: [setting], message: problem ?? detail }] })
+  })

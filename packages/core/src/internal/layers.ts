@@ -96,14 +96,16 @@ const fromResolved = (resolved: Resolved) => ({
   apiKey: resolved.apiKey?.value,
   timeout: resolved.timeout.value,
   maxRetries: resolved.maxRetries.value,
-  idleTimeout: resolved.idleTimeout.value
+  idleTimeout: resolved.idleTimeout.value,
+  model: resolved.model?.value
 })
 
 const inputOf = (options: Partial<ClientOptions>) => ({
   apiKey: options.apiKey,
   timeout: options.timeout,
   maxRetries: options.maxRetries,
-  idleTimeout: options.idleTimeout
+  idleTimeout: options.idleTimeout,
+  model: options.model
 })
 
 /** @internal */

@@ -34,13 +34,25 @@ const checkWindow = (
   Effect.suspend(() => {
     if (value === undefined) return Effect.succeed(undefined)
     if (typeof value !== "object" || value === null) {
-      return Effect.fail(invalidConfig(`${setting} must be { limit, window }`))
+      return Effect.fail(
+        invalidConfig(`${setting} must be { limit, window }`, `${setting}`, `must be { limit, window }`)
+      )
     }
     const { limit, window } = value as { readonly limit?: unknown; readonly window?: unknown }
-    if (!wholeAtLeastOne(limit)) return Effect.fail(invalidConfig(`${setting}.limit must be a whole number ≥ 1`))
+    if (!wholeAtLeastOne(limit)) {
+      return Effect.fail(
+        invalidConfig(`${setting}.limit must be a whole number ≥ 1`, `${setting}.limit`, `must be a whole number ≥ 1`)
+      )
+    }
     const decoded = Duration.decodeUnknown(window)
     if (Option.isNone(decoded) || !Duration.isFinite(decoded.value) || Duration.toMillis(decoded.value) < 1) {
-      return Effect.fail(invalidConfig(`${setting}.window must be a finite duration of at least 1 millisecond`))
+      return Effect.fail(
+        invalidConfig(
+          `${setting}.window must be a finite duration of at least 1 millisecond`,
+          `${setting}.window`,
+          `must be a finite duration of at least 1 millisecond`
+        )
+      )
     }
     return Effect.succeed({ limit, window: decoded.value })
   })
@@ -56,18 +68,30 @@ export const resolveLimits = (
 ): Effect.Effect<ResolvedLimits | undefined, ValidationError> =>
   Effect.gen(function*() {
     if (limits === undefined) return undefined
-    if (typeof limits !== "object" || limits === null) return yield* invalidConfig(`${setting} must be an object`)
+    if (typeof limits !== "object" || limits === null) {
+      return yield* invalidConfig(`${setting} must be an object`, `${setting}`, `must be an object`)
+    }
     const requests = yield* checkWindow(limits.requests, `${setting}.requests`)
     const tokens = yield* checkWindow(limits.tokens, `${setting}.tokens`)
     const concurrency = limits.concurrency
     if (concurrency !== undefined && !wholeAtLeastOne(concurrency)) {
-      return yield* invalidConfig(`${setting}.concurrency must be a whole number ≥ 1`)
+      return yield* invalidConfig(
+        `${setting}.concurrency must be a whole number ≥ 1`,
+        `${setting}.concurrency`,
+        `must be a whole number ≥ 1`
+      )
     }
     const onExceeded = limits.onExceeded ?? "wait"
     if (onExceeded !== "wait" && onExceeded !== "fail") {
-      return yield* invalidConfig(`${setting}.onExceeded must be "wait" or "fail"`)
+      return yield* invalidConfig(
+        `${setting}.onExceeded must be "wait" or "fail"`,
+        `${setting}.onExceeded`,
+        `must be "wait" or "fail"`
+      )
     }
-    if (requests === undefined && tokens === undefined && concurrency === undefined) return undefined
+    if (requests === undefined && tokens === undefined && concurrency === undefined) {
+      return undefined
+    }
     return { requests, tokens, concurrency, onExceeded }
   })
 

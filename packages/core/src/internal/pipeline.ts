@@ -28,7 +28,7 @@ import {
   watchingUsage
 } from "./limits.js"
 import { resolveTimings, type Settings } from "./settings.js"
-import { channelWithSpan } from "./span.js"
+import { channelWithSpan, scopedSpan } from "./span.js"
 import { DEFAULT_MAX_EVENT_SIZE, LineSplitter } from "./sse.js"
 import { type Timer, timerOf } from "./timer.js"
 import { USER_AGENT } from "./version.js"
@@ -788,6 +788,69 @@ export const streamValues = <A>(
     },
     releaseStream
   ))
+
+/**
+ * The values of a streaming call, opened eagerly in the current scope: the effect succeeds once a 2xx response
+ * arrived (retries done; status, auth and validation failures fail it), and the stream it gives reads the body with
+ * the decoding and idle timeout of `streamValues`. The request is aborted when the stream ends or the scope closes,
+ * whichever comes first; the span covers the call until then. The stream can be run once.
+ *
+ * @internal
+ */
+export const openValues = <A>(
+  settings: Settings,
+  spec: StreamCall,
+  handler: (secrets: ReadonlyArray<string>) => Handler<A>,
+  truncated: () => UpstreamError
+): Effect.Effect<Stream.Stream<A, TensormeshError>, TensormeshError, Scope.Scope> =>
+  Effect.flatMap(
+    Effect.scope,
+    (outer) =>
+      Effect.flatMap(scopedSpan(spec.name, spec.attributes), (span) =>
+        Effect.flatMap(Scope.fork(outer, ExecutionStrategy.sequential), (scope) => {
+          const state: StreamState = { scope, span, exchange: undefined, seen: { usage: undefined } }
+          let released = false
+          const release = (exit: Exit.Exit<unknown, unknown>) =>
+            Effect.suspend(() => {
+              if (released) {
+                return Effect.void
+              }
+              released = true
+              return releaseStream(state, exit)
+            })
+          return Effect.zipRight(
+            Scope.addFinalizer(
+              outer,
+              Effect.suspend(() =>
+                release(Exit.void)
+              )
+            ),
+            Effect.withParentSpan(
+              Effect.flatMap(spec.prepare, ({ body, call, limited }) => {
+                state.limited = limited
+                return Effect.map(openStream(settings, spec.target, body, call, state), (opened) => {
+                  const events = eventsChannel(
+                    Effect.succeed(opened),
+                    () =>
+                      state.limited === undefined
+                        ? handler(settings.secrets)
+                        : watchingUsage(handler(settings.secrets), state.seen!),
+                    truncated
+                  )
+                  const read = Channel.zipLeft(
+                    events,
+                    Channel.fromEffect(
+                      Effect.suspend(() => state.limited === undefined ? Effect.void : drainBody(state))
+                    )
+                  )
+                  return Stream.ensuringWith(Stream.fromChannel(read), release)
+                })
+              }),
+              span
+            )
+          )
+        }))
+  )
 
 /**
  * Opens a streaming call in the current scope (closing it aborts the request) and gives its status, headers and

@@ -19,7 +19,8 @@ const Penalty = Schema.Number.pipe(Schema.between(-2, 2))
  * @internal
  */
 export const samplingFields = {
-  model: Schema.String.pipe(Schema.nonEmptyString()),
+  /** Optional when the layer has a default model (`model`, `TENSORMESH_MODEL`). */
+  model: Schema.optional(Schema.String.pipe(Schema.nonEmptyString())),
   temperature: Schema.optional(Schema.NullOr(Temperature)),
   top_p: Schema.optional(Schema.NullOr(Probability)),
   max_tokens: Schema.optional(Schema.NullOr(PositiveInt)),

@@ -31,6 +31,8 @@ export interface Settings {
   readonly streamTimeout: Duration.Duration | undefined
   readonly headers: Readonly<Record<string, string>>
   readonly stripThinking: boolean
+  /** The default model of chat, completions and responses requests. */
+  readonly model: string | undefined
   readonly propagateTraceContext: boolean
   readonly transport: Transport.Service
   /** The key and the user id as text: scrubbed from anything a server echoes into an error. */
@@ -55,18 +57,22 @@ export const normaliseBaseUrl = (raw: string, setting: string): Effect.Effect<
     const problem = baseUrlProblem(raw)
     return problem === undefined
       ? Effect.succeed(splitBaseUrl(raw))
-      : Effect.fail(invalidConfig(`${setting}: ${problem}`))
+      : Effect.fail(invalidConfig(`${setting}: ${problem}`, setting, problem))
   })
 
 const nonNegativeInt = (n: number, setting: string) =>
-  Number.isInteger(n) && n >= 0 ? Effect.void : Effect.fail(invalidConfig(`${setting} must be a whole number ≥ 0`))
+  Number.isInteger(n) && n >= 0
+    ? Effect.void
+    : Effect.fail(invalidConfig(`${setting} must be a whole number ≥ 0`, setting, "must be a whole number ≥ 0"))
 
 const positiveDuration = (d: Duration.DurationInput | undefined, setting: string) =>
   Effect.suspend(() => {
     if (d === undefined) return Effect.succeed(undefined)
     const decoded = Duration.decodeUnknown(d)
     if (decoded._tag === "None" || Duration.toMillis(decoded.value) <= 0) {
-      return Effect.fail(invalidConfig(`${setting} must be a positive duration`))
+      return Effect.fail(
+        invalidConfig(`${setting} must be a positive duration`, setting, "must be a positive duration")
+      )
     }
     return Effect.succeed(decoded.value)
   })
@@ -98,7 +104,9 @@ export const resolveTimings = (options: {
       ? Effect.succeed(undefined)
       : Number.isSafeInteger(options.maxResponseBytes) && options.maxResponseBytes > 0
       ? Effect.succeed(options.maxResponseBytes)
-      : Effect.fail(invalidConfig("maxResponseBytes must be a whole number > 0"))
+      : Effect.fail(
+        invalidConfig("maxResponseBytes must be a whole number > 0", "maxResponseBytes", "must be a whole number > 0")
+      )
   })
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
@@ -125,7 +133,7 @@ export const headerProblem = (headers: Readonly<Record<string, string>> | undefi
 const checkHeaders = (headers: Readonly<Record<string, string>> | undefined) =>
   Effect.suspend(() => {
     const problem = headerProblem(headers)
-    return problem === undefined ? Effect.void : Effect.fail(invalidConfig(problem))
+    return problem === undefined ? Effect.void : Effect.fail(invalidConfig(problem, "headers"))
   })
 
 /** @internal */
@@ -141,12 +149,16 @@ export const resolveSettings = (
     if (surface === "on-demand") {
       const raw = (options as OnDemandOptions).userId
       const value = raw === undefined ? "" : Redacted.isRedacted(raw) ? Redacted.value(raw) : raw
-      if (value.trim() === "") return yield* invalidConfig("userId is required on the on-demand surface")
-      if (!isUserId(value)) return yield* invalidConfig("userId must be a UUID")
+      if (value.trim() === "") return yield* invalidConfig("userId is required on the on-demand surface", "userId")
+      if (!isUserId(value)) return yield* invalidConfig("userId must be a UUID", "userId")
       userId = Redacted.make(value.trim())
     }
     if (options.apiKey !== undefined && BAD_VALUE.test(Redacted.value(options.apiKey))) {
-      return yield* invalidConfig("apiKey has a line break, control or non-Latin-1 character")
+      return yield* invalidConfig("apiKey has a line break, control or non-Latin-1 character", "apiKey")
+    }
+    const model = options.model
+    if (model !== undefined && (typeof model !== "string" || model.trim() === "")) {
+      return yield* invalidConfig("model must be a non-empty model name", "model", "must be a non-empty model name")
     }
     const timings = yield* resolveTimings(options)
     const apiKey = options.apiKey !== undefined && Redacted.value(options.apiKey).trim() !== ""
@@ -168,6 +180,7 @@ export const resolveSettings = (
       streamTimeout: timings.streamTimeout,
       headers: options.headers ?? {},
       stripThinking: options.stripThinking ?? true,
+      model,
       propagateTraceContext: options.propagateTraceContext === true,
       transport,
       secrets: [apiKey, userId].flatMap((secret) => secret === undefined ? [] : [Redacted.value(secret)]),

@@ -1,4 +1,4 @@
-import { Channel, Effect, type Exit, FiberRef, type Tracer } from "effect"
+import { Channel, Effect, type Exit, FiberRef, type Scope, type Tracer } from "effect"
 
 // One span per call, of kind `client`, named after the method, for effects and streams alike: made when the call
 // starts, ended with its exit (a stream's span covers the whole stream).
@@ -48,3 +48,13 @@ export const channelWithSpan = <S, OutElem, OutErr, OutDone>(
     ({ state }) => use(state),
     ({ span, state }, exit) => Effect.zipRight(release(state, exit), end(span, exit))
   )
+
+/**
+ * A span ended when the current scope closes, with the scope's exit.
+ *
+ * @internal
+ */
+export const scopedSpan = (
+  name: string,
+  attributes: Record<string, unknown>
+): Effect.Effect<Tracer.Span, never, Scope.Scope> => Effect.acquireRelease(make(name, attributes), end)

@@ -15,7 +15,11 @@
  */
 import { Either } from "effect"
 import type { ValidationError } from "../TensormeshError.js"
-import { invalidRequest } from "./errors.js"
+import { invalidRequest as invalidRequestOf } from "./errors.js"
+
+/** A refused `stream` flag: its issue names the field. */
+const invalidRequest = (detail: string): ValidationError =>
+  invalidRequestOf(detail, undefined, [{ path: ["stream"], message: detail.replace(/^stream: /, "") }])
 
 /** The routes whose requests may carry `stream` (those with a streaming method). */
 const streamingPaths = new Set(["/chat/completions", "/completions", "/responses"])

@@ -16,5 +16,6 @@ export const configError = (
     reason: "InvalidConfig",
     retryable: false,
     detail: source === undefined ? `${setting}: ${reason}` : `${setting} from ${source}: ${reason}`,
+    issues: [{ path: [setting], message: reason }],
     ...(cause === undefined ? {} : { cause })
   })

@@ -5,13 +5,15 @@ import {
   OnDemandLayer,
   type Serverless,
   ServerlessLayer,
+  Tensormesh,
   type Transport as CoreTransport,
   type ValidationError
 } from "@tensormesh-effect/core"
-import { Effect, Layer } from "effect"
+import { Config, Effect, Layer, Option } from "effect"
 import type * as Api from "../../NodeTensormesh.js"
 import * as Transport from "../transport.js"
 import { describe } from "./describe.js"
+import { configError } from "./errors.js"
 import { clientOptions, type Input, type Needs, resolve, type Resolved } from "./resolve.js"
 
 const transportInput = (resolved: Resolved, options: Api.TransportOptions): Transport.Input => ({
@@ -33,6 +35,7 @@ const common = (options: Api.LayerOptions | Api.ServerlessOptions | Api.OnDemand
   timeout: options.timeout,
   maxRetries: options.maxRetries,
   idleTimeout: options.idleTimeout,
+  model: options.model,
   caBundle: options.caBundle,
   readTmConfig: options.readTmConfig,
   limits: options.limits
@@ -80,12 +83,18 @@ export const serverless = (
     { serverless: true, onDemand: "unused", onDemandBaseUrlOption: "baseUrl" },
     (resolved) =>
       withTransport(
-        ServerlessLayer.withTransport(clientOptions(resolved, resolved.serverlessBaseUrl.value, options)),
+        ServerlessLayer.withTransport(serverlessOptions(resolved, options)),
         resolved,
         options,
         internals.undiciTimeouts
       )
   )
+
+/** The serverless client's options: the `tm` file's model (`gateway_model_id`) is the on-demand deployment's. */
+const serverlessOptions = (resolved: Resolved, options: Api.ServerlessOptions | Api.LayerOptions) => {
+  const client = clientOptions(resolved, resolved.serverlessBaseUrl.value, options)
+  return resolved.model?.source.startsWith("tm:") === true ? { ...client, model: undefined } : client
+}
 
 const onDemandLayerOf = (resolved: Resolved, options: Api.OnDemandOptions | Api.LayerOptions) =>
   OnDemandLayer.withTransport({
@@ -121,7 +130,7 @@ export const layer = (
     (resolved) =>
       withTransport(
         Layer.merge(
-          ServerlessLayer.withTransport(clientOptions(resolved, resolved.serverlessBaseUrl.value, options)),
+          ServerlessLayer.withTransport(serverlessOptions(resolved, options)),
           onDemandLayerOf(resolved, options)
         ),
         resolved,
@@ -129,6 +138,46 @@ export const layer = (
         internals.undiciTimeouts
       )
   )
+
+const SURFACE_ENV = "TENSORMESH_SURFACE"
+
+/**
+ * The surface `tensormesh` provides: the `surface` option, else `TENSORMESH_SURFACE`, else serverless.
+ *
+ * @internal
+ */
+export const resolveSurface = (
+  option: "serverless" | "on-demand" | undefined
+): Effect.Effect<"serverless" | "on-demand", ValidationError> => {
+  if (option !== undefined) {
+    return option === "serverless" || option === "on-demand"
+      ? Effect.succeed(option)
+      : Effect.fail(configError("surface", "option", "must be \"serverless\" or \"on-demand\""))
+  }
+  return Effect.flatMap(
+    Effect.mapError(
+      Config.option(Config.string(SURFACE_ENV)),
+      () => configError("surface", `env:${SURFACE_ENV}`, "could not be read from the configuration provider")
+    ),
+    (found) => {
+      if (Option.isNone(found) || found.value.trim() === "") return Effect.succeed("serverless" as const)
+      const value = found.value.trim()
+      return value === "serverless" || value === "on-demand"
+        ? Effect.succeed(value)
+        : Effect.fail(configError("surface", `env:${SURFACE_ENV}`, "must be \"serverless\" or \"on-demand\""))
+    }
+  )
+}
+
+/** @internal */
+export const tensormesh = (
+  options: Api.TensormeshOptions = {},
+  internals: Internals = {}
+): Layer.Layer<Tensormesh, ValidationError> =>
+  Layer.unwrapEffect(Effect.map(resolveSurface(options.surface), (surface) =>
+    surface === "serverless"
+      ? Layer.provide(Tensormesh.serverless, serverless({ ...options, baseUrl: options.serverlessBaseUrl }, internals))
+      : Layer.provide(Tensormesh.onDemand, onDemand({ ...options, baseUrl: options.onDemandBaseUrl }, internals))))
 
 /** @internal */
 export const transport = (

@@ -160,6 +160,7 @@ export const clientOptions = (
   timeout: resolved.timeout.value,
   maxRetries: resolved.maxRetries.value,
   idleTimeout: resolved.idleTimeout.value,
+  model: resolved.model?.value,
   totalTimeout: options.totalTimeout,
   streamTimeout: options.streamTimeout,
   maxResponseBytes: options.maxResponseBytes,
