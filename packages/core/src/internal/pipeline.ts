@@ -19,17 +19,11 @@ import { AuthError, type TensormeshError, UpstreamError } from "../TensormeshErr
 import type * as Transport from "../Transport.js"
 import { boundText, fromStatus, fromTransportCause, invalidResponse } from "./errors.js"
 import { eventsChannel, type Handler } from "./events.js"
-import {
-  annotateWait,
-  type LimitedCall,
-  mergeLimits,
-  type ResolvedLimits,
-  resolveLimits,
-  watchingUsage
-} from "./limits.js"
+import { annotateWait, type LimitedCall, mergeLimits, type ResolvedLimits, resolveLimits } from "./limits.js"
 import { resolveTimings, type Settings } from "./settings.js"
 import { channelWithSpan } from "./span.js"
 import { DEFAULT_MAX_EVENT_SIZE, LineSplitter } from "./sse.js"
+import { observing, StreamObserver } from "./telemetry.js"
 import { type Timer, timerOf } from "./timer.js"
 import { USER_AGENT } from "./version.js"
 
@@ -553,7 +547,8 @@ interface StreamState {
   /** With limits: the call's, its slot held in `scope`, and the last usage the stream reported. */
   limited?: LimitedCall | undefined
   opened?: OpenStream | undefined
-  readonly seen?: { usage: unknown }
+  /** What the stream's values said (usage, first value, …), for the span, the metrics and the limits. */
+  readonly observer?: StreamObserver | undefined
 }
 
 /**
@@ -627,7 +622,7 @@ const releaseStream = (state: StreamState, exit: Parameters<typeof Scope.close>[
     if (limited === undefined) return Scope.close(state.scope, exit)
     return Effect.zipRight(
       Scope.close(state.scope, exit),
-      Effect.zipRight(limited.used(state.seen?.usage), annotateWait(state.span, limited))
+      Effect.zipRight(limited.used(state.observer?.usage), annotateWait(state.span, limited))
     )
   })
 
@@ -654,6 +649,8 @@ const drainBody = (state: StreamState): Effect.Effect<void> => {
 export interface StreamCall {
   readonly name: string
   readonly attributes: Record<string, unknown>
+  /** The latest GenAI names (`OTEL_SEMCONV_STABILITY_OPT_IN`). */
+  readonly latest: boolean
   readonly target: Target
   readonly prepare: Effect.Effect<
     { readonly body: string; readonly call: Call; readonly limited: LimitedCall | undefined },
@@ -677,9 +674,16 @@ export const streamValues = <A>(
     spec.name,
     spec.attributes,
     (span) =>
-      Effect.map(
-        Scope.make(),
-        (scope): StreamState => ({ scope, span, exchange: undefined, seen: { usage: undefined } })
+      Effect.clockWith((clock) =>
+        Effect.map(
+          Scope.make(),
+          (scope): StreamState => ({
+            scope,
+            span,
+            exchange: undefined,
+            observer: new StreamObserver(clock, clock.unsafeCurrentTimeNanos())
+          })
+        )
       ),
     (state) => {
       const events = eventsChannel(
@@ -687,10 +691,7 @@ export const streamValues = <A>(
           state.limited = limited
           return openStream(settings, spec.target, body, call, state)
         }),
-        () =>
-          state.limited === undefined
-            ? handler(settings.secrets)
-            : watchingUsage(handler(settings.secrets), state.seen!),
+        () => observing(handler(settings.secrets), state.observer!),
         truncated
       )
       return Channel.zipLeft(
@@ -698,7 +699,13 @@ export const streamValues = <A>(
         Channel.fromEffect(Effect.suspend(() => state.limited === undefined ? Effect.void : drainBody(state)))
       )
     },
-    releaseStream
+    (state, exit) =>
+      Effect.zipRight(
+        releaseStream(state, exit),
+        Effect.sync(() => {
+          if (state.span !== undefined) state.observer!.annotate(state.span, spec.latest)
+        })
+      )
   ))
 
 /**

@@ -4,8 +4,10 @@ import { LimitStore } from "../LimitStore.js"
 import { baseUrlProblem, DEFAULT_SERVERLESS_BASE_URL, defaults, isUserId, splitBaseUrl } from "../Settings.js"
 import type { ValidationError } from "../TensormeshError.js"
 import type * as Transport from "../Transport.js"
+import { readVariable } from "./config.js"
 import { invalidConfig } from "./errors.js"
 import { type LimitContext, limitContext, type ResolvedLimits, resolveLimits } from "./limits.js"
+import { latestConventions, OPT_IN_VARIABLE } from "./telemetry.js"
 
 /** @internal */
 export type Surface = "serverless" | "on-demand"
@@ -31,6 +33,8 @@ export interface Settings {
   readonly headers: Readonly<Record<string, string>>
   readonly stripThinking: boolean
   readonly propagateTraceContext: boolean
+  /** `OTEL_SEMCONV_STABILITY_OPT_IN` holds `gen_ai_latest_experimental`: spans use the latest GenAI names. */
+  readonly latestConventions: boolean
   readonly transport: Transport.Service
   /** The key and the user id as text: scrubbed from anything a server echoes into an error. */
   readonly secrets: ReadonlyArray<string>
@@ -148,6 +152,7 @@ export const resolveSettings = (
       headers: options.headers ?? {},
       stripThinking: options.stripThinking ?? true,
       propagateTraceContext: options.propagateTraceContext === true,
+      latestConventions: latestConventions(yield* readVariable(OPT_IN_VARIABLE)),
       transport,
       secrets: [apiKey, userId].flatMap((secret) => secret === undefined ? [] : [Redacted.value(secret)]),
       limits: options.limits,
