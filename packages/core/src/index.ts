@@ -120,3 +120,8 @@ export * as Transport from "./Transport.js"
  * @since 0.2.0
  */
 export { LimitStore, LimitStoreError } from "./LimitStore.js"
+
+/**
+ * @since 0.2.0
+ */
+export * as Telemetry from "./Telemetry.js"

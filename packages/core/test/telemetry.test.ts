@@ -1,7 +1,7 @@
 // GenAI semantic conventions on the SDK's spans: names, kinds, request and response attributes, `error.type`, the
 // `OTEL_SEMCONV_STABILITY_OPT_IN` names, time to first chunk; never a message's content.
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Layer, Redacted, Stream } from "effect"
+import { ConfigProvider, Effect, Fiber, Layer, Metric, type MetricState, Redacted, Stream, TestClock } from "effect"
 import { OnDemand, OnDemandLayer, Serverless, ServerlessLayer } from "../src/index.js"
 import { chatCompletion, chunk, KEY, response, textCompletion, USER_ID } from "./support/fixtures.js"
 import { data, type Handler, json, mockTransport, sse } from "./support/mock.js"
@@ -218,5 +218,119 @@ describe("GenAI spans", () => {
       assert.strictEqual(span.attributes.get("error.type"), "StreamError")
       assert.notInclude(recording.text(), USER_ID)
       assert.notInclude(recording.text(), KEY)
+    }))
+})
+
+const metricNamed = (name: string, tags: Record<string, string>) =>
+  Effect.map(Metric.snapshot, (pairs) =>
+    pairs.filter((pair) =>
+      pair.metricKey.name === name &&
+      Object.entries(tags).every(([key, value]) => pair.metricKey.tags.some((t) => t.key === key && t.value === value))
+    ))
+
+const histogram = (name: string, tags: Record<string, string>) =>
+  Effect.map(metricNamed(name, tags), (pairs) => {
+    assert.strictEqual(pairs.length, 1, `one ${name} for ${JSON.stringify(tags)}`)
+    return pairs[0].metricState as MetricState.MetricState.Histogram
+  })
+
+const counter = (name: string, tags: Record<string, string>) =>
+  Effect.map(
+    metricNamed(name, tags),
+    (pairs) =>
+      pairs.reduce((sum, pair) => sum + Number((pair.metricState as MetricState.MetricState.Counter<number>).count), 0)
+  )
+
+describe("GenAI metrics", () => {
+  it.effect("a create: token usage by type, duration, cached tokens, in flight back to 0, labels", () =>
+    Effect.gen(function*() {
+      const model = "metrics-create-model"
+      const { layer } = serverless(() => json({ ...chatCompletion("hello"), model }))
+      yield* Effect.flatMap(Serverless, (tm) =>
+        Effect.all([
+          tm.chat.completions.create({ ...chatRequest, model }),
+          tm.chat.completions.create({ ...chatRequest, model })
+        ])).pipe(Effect.provide(layer))
+      const tags = {
+        "gen_ai.request.model": model,
+        "gen_ai.operation.name": "chat",
+        "gen_ai.system": "tensormesh",
+        "tensormesh.surface": "serverless",
+        "server.address": "api.example.test",
+        "server.port": "8443"
+      }
+      const input = yield* histogram("gen_ai.client.token.usage", { ...tags, "gen_ai.token.type": "input" })
+      assert.strictEqual(input.count, 2)
+      assert.strictEqual(input.sum, 160)
+      // the conventions' boundaries: 80 tokens fall in the (64, 256] bucket
+      assert.deepStrictEqual(input.buckets.find(([bound]) => bound === 64), [64, 0])
+      assert.deepStrictEqual(input.buckets.find(([bound]) => bound === 256), [256, 2])
+      const output = yield* histogram("gen_ai.client.token.usage", { ...tags, "gen_ai.token.type": "output" })
+      assert.strictEqual(output.sum, 24)
+      const duration = yield* histogram("gen_ai.client.operation.duration", tags)
+      assert.strictEqual(duration.count, 2)
+      assert.deepStrictEqual(duration.buckets.map(([bound]) => bound).slice(0, 3), [0.01, 0.02, 0.04])
+      assert.strictEqual(yield* counter("tensormesh.client.token.cached_input", tags), 128)
+      assert.strictEqual(yield* counter("tensormesh.client.requests.in_flight", tags), 0)
+    }))
+
+  it.effect("a failure: duration tagged error.type, retries counted", () =>
+    Effect.gen(function*() {
+      const model = "metrics-failure-model"
+      const mock = mockTransport(() => json({ error: { message: "slow down" } }, { status: 429 }))
+      const layer = ServerlessLayer({ baseUrl: "https://x.test/v1", apiKey: Redacted.make(KEY), maxRetries: 2 })
+        .pipe(Layer.provide(mock.layer))
+      const fiber = yield* Effect.flatMap(Serverless, (tm) => tm.chat.completions.create({ ...chatRequest, model }))
+        .pipe(Effect.flip, Effect.provide(layer), Effect.fork)
+      yield* TestClock.adjust("1 minute")
+      const error = yield* Fiber.join(fiber)
+      assert.strictEqual(error.reason, "RateLimited")
+      assert.strictEqual(mock.seen.length, 3)
+      const tags = { "gen_ai.request.model": model, "gen_ai.operation.name": "chat" }
+      const failed = yield* histogram("gen_ai.client.operation.duration", { ...tags, "error.type": "RateLimited" })
+      assert.strictEqual(failed.count, 1)
+      assert.strictEqual(yield* counter("tensormesh.client.retries", tags), 2)
+      assert.lengthOf(yield* metricNamed("gen_ai.client.token.usage", tags), 0)
+      assert.strictEqual(yield* counter("tensormesh.client.requests.in_flight", tags), 0)
+    }))
+
+  it.live("a stream: time to first chunk ≥ the delay, time per chunk, tokens from the last usage", () =>
+    Effect.gen(function*() {
+      const model = "metrics-stream-model"
+      const delayMs = 50
+      const { layer } = serverless(() =>
+        new Response(
+          new ReadableStream<Uint8Array>({
+            start(controller) {
+              const encoder = new TextEncoder()
+              setTimeout(() => {
+                for (let i = 0; i < 4; i++) controller.enqueue(encoder.encode(data(chunk({ content: `t${i}` }))))
+                controller.enqueue(encoder.encode(data({
+                  ...chunk({}, "stop"),
+                  usage: { prompt_tokens: 20, completion_tokens: 4, total_tokens: 24 }
+                })))
+                controller.enqueue(encoder.encode("data: [DONE]\n\n"))
+                controller.close()
+              }, delayMs)
+            }
+          }),
+          { headers: { "content-type": "text/event-stream" } }
+        )
+      )
+      yield* Effect.flatMap(Serverless, (tm) => Stream.runDrain(tm.chat.completions.stream({ ...chatRequest, model })))
+        .pipe(Effect.provide(layer))
+      const tags = { "gen_ai.request.model": model, "gen_ai.operation.name": "chat" }
+      const first = yield* histogram("gen_ai.client.operation.time_to_first_chunk", tags)
+      assert.strictEqual(first.count, 1)
+      assert.isAtLeast(first.sum, (delayMs - 5) / 1000)
+      const perChunk = yield* histogram("gen_ai.client.operation.time_per_output_chunk", tags)
+      assert.strictEqual(perChunk.count, 1)
+      const input = yield* histogram("gen_ai.client.token.usage", { ...tags, "gen_ai.token.type": "input" })
+      assert.strictEqual(input.sum, 20)
+      const output = yield* histogram("gen_ai.client.token.usage", { ...tags, "gen_ai.token.type": "output" })
+      assert.strictEqual(output.sum, 4)
+      const duration = yield* histogram("gen_ai.client.operation.duration", tags)
+      assert.isAtLeast(duration.sum, first.sum)
+      assert.strictEqual(yield* counter("tensormesh.client.requests.in_flight", tags), 0)
     }))
 })

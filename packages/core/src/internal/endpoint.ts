@@ -21,7 +21,7 @@ import { requestParseOptions, responseParseOptions, wireEncoding } from "./schem
 import type { Settings } from "./settings.js"
 import { withSpan } from "./span.js"
 import { checkStreamFlag } from "./streamFlag.js"
-import { annotateResponse, requestSpan, spanTemplate } from "./telemetry.js"
+import { annotateResponse, measured, requestSpan, spanTemplate, type Tokens } from "./telemetry.js"
 
 // Typed endpoint descriptors (one file per API resource under `resources/`) and the endpoints built from them over
 // the pipeline. A descriptor pairs a route with its request and response schemas: the request and response types of
@@ -257,35 +257,45 @@ export const jsonEndpoint = <P, A>(
   const rawMethod = `${descriptor.name}.withRawResponse.${descriptor.verb}`
   return {
     create: (request, options) => {
-      const { attributes, name } = requestSpan(template, createMethod, request)
-      return withSpan(
-        name,
-        attributes,
-        (span) =>
-          Effect.flatMap(send(request, options, span), (body) => {
-            const decoded = decode(body.json, body)
-            if (Either.isLeft(decoded)) return Effect.fail(decoded.left)
-            annotateResponse(span, template.latest, decoded.right)
-            return Effect.succeed(decoded.right)
-          })
+      const { attributes, labels, name } = requestSpan(template, createMethod, request)
+      let tokens: Tokens | undefined
+      return measured(
+        labels,
+        withSpan(
+          name,
+          attributes,
+          (span) =>
+            Effect.flatMap(send(request, options, span), (body) => {
+              const decoded = decode(body.json, body)
+              if (Either.isLeft(decoded)) return Effect.fail(decoded.left)
+              tokens = annotateResponse(span, template.latest, decoded.right)
+              return Effect.succeed(decoded.right)
+            })
+        ),
+        () => tokens
       )
     },
     raw: (request, options) => {
-      const { attributes, name } = requestSpan(template, rawMethod, request)
-      return withSpan(
-        name,
-        attributes,
-        (span) =>
-          Effect.map(send(request, options, span), (body): RawResponse<A> => {
-            annotateResponse(span, template.latest, body.json)
-            return {
-              status: body.status,
-              headers: body.headers,
-              requestId: body.headers["x-request-id"],
-              json: body.json,
-              parse: Effect.suspend(() => decodeRaw(body.json, body))
-            }
-          })
+      const { attributes, labels, name } = requestSpan(template, rawMethod, request)
+      let tokens: Tokens | undefined
+      return measured(
+        labels,
+        withSpan(
+          name,
+          attributes,
+          (span) =>
+            Effect.map(send(request, options, span), (body): RawResponse<A> => {
+              tokens = annotateResponse(span, template.latest, body.json)
+              return {
+                status: body.status,
+                headers: body.headers,
+                requestId: body.headers["x-request-id"],
+                json: body.json,
+                parse: Effect.suspend(() => decodeRaw(body.json, body))
+              }
+            })
+        ),
+        () => tokens
       )
     }
   }
@@ -310,36 +320,40 @@ export const streamEndpoint = <P, E>(
   const streamingMethod = `${descriptor.name}.withStreamingResponse.create`
   return {
     stream: (request, options) => {
-      const { attributes, name } = requestSpan(template, streamMethod, request)
+      const { attributes, labels, name } = requestSpan(template, streamMethod, request)
       return streamValues(
         settings,
-        { name, attributes, latest: template.latest, target: to, prepare: prepared(request, options) },
+        { name, attributes, labels, latest: template.latest, target: to, prepare: prepared(request, options) },
         descriptor.handler,
         truncated
       )
     },
     streaming: (request, options) => {
-      const { attributes, name } = requestSpan(template, streamingMethod, request)
+      const { attributes, labels, name } = requestSpan(template, streamingMethod, request)
       return Effect.flatMap(
         Effect.scope,
         (scope) =>
-          withSpan(
-            name,
-            attributes,
-            (span) =>
-              Effect.flatMap(prepared(request, options), ({ body, call, limited }) =>
-                Effect.map(
-                  Scope.extend(
-                    Effect.ensuring(openLines(settings, to, body, call, span, limited), annotateWait(span, limited)),
-                    scope
-                  ),
-                  (opened): StreamingResponse => ({
-                    status: opened.status,
-                    headers: opened.headers,
-                    requestId: opened.headers["x-request-id"],
-                    lines: opened.lines
-                  })
-                ))
+          measured(
+            labels,
+            withSpan(
+              name,
+              attributes,
+              (span) =>
+                Effect.flatMap(prepared(request, options), ({ body, call, limited }) =>
+                  Effect.map(
+                    Scope.extend(
+                      Effect.ensuring(openLines(settings, to, body, call, span, limited), annotateWait(span, limited)),
+                      scope
+                    ),
+                    (opened): StreamingResponse => ({
+                      status: opened.status,
+                      headers: opened.headers,
+                      requestId: opened.headers["x-request-id"],
+                      lines: opened.lines
+                    })
+                  ))
+            ),
+            () => undefined
           )
       )
     }

@@ -7,6 +7,7 @@ import {
   Effect,
   ExecutionStrategy,
   Exit,
+  type MetricLabel,
   Option,
   Random,
   Redacted,
@@ -23,7 +24,7 @@ import { annotateWait, type LimitedCall, mergeLimits, type ResolvedLimits, resol
 import { resolveTimings, type Settings } from "./settings.js"
 import { channelWithSpan } from "./span.js"
 import { DEFAULT_MAX_EVENT_SIZE, LineSplitter } from "./sse.js"
-import { observing, StreamObserver } from "./telemetry.js"
+import { callEnded, callStarted, currentCallLabels, observing, retried, StreamObserver, tokensOf } from "./telemetry.js"
 import { type Timer, timerOf } from "./timer.js"
 import { USER_AGENT } from "./version.js"
 
@@ -283,7 +284,7 @@ const withRetries = <A>(
       return Effect.flatMap(backoff(retry), (wait) => {
         const delay = Math.max(wait, error.retryAfter === undefined ? 0 : Duration.toMillis(error.retryAfter))
         if (clock.unsafeCurrentTimeMillis() - start + delay >= call.totalTimeout) return Effect.fail(error)
-        return Effect.flatMap(Effect.sleep(delay), () => loop(retry + 1))
+        return Effect.zipRight(retried, Effect.flatMap(Effect.sleep(delay), () => loop(retry + 1)))
       })
     })
   }
@@ -651,6 +652,8 @@ export interface StreamCall {
   readonly attributes: Record<string, unknown>
   /** The latest GenAI names (`OTEL_SEMCONV_STABILITY_OPT_IN`). */
   readonly latest: boolean
+  /** The call's metric labels. */
+  readonly labels: ReadonlyArray<MetricLabel.MetricLabel>
   readonly target: Target
   readonly prepare: Effect.Effect<
     { readonly body: string; readonly call: Call; readonly limited: LimitedCall | undefined },
@@ -676,7 +679,7 @@ export const streamValues = <A>(
     (span) =>
       Effect.clockWith((clock) =>
         Effect.map(
-          Scope.make(),
+          Effect.zipRight(Effect.labelMetrics(callStarted, spec.labels), Scope.make()),
           (scope): StreamState => ({
             scope,
             span,
@@ -689,7 +692,7 @@ export const streamValues = <A>(
       const events = eventsChannel(
         Effect.flatMap(spec.prepare, ({ body, call, limited }) => {
           state.limited = limited
-          return openStream(settings, spec.target, body, call, state)
+          return Effect.locally(openStream(settings, spec.target, body, call, state), currentCallLabels, spec.labels)
         }),
         () => observing(handler(settings.secrets), state.observer!),
         truncated
@@ -702,8 +705,15 @@ export const streamValues = <A>(
     (state, exit) =>
       Effect.zipRight(
         releaseStream(state, exit),
-        Effect.sync(() => {
-          if (state.span !== undefined) state.observer!.annotate(state.span, spec.latest)
+        Effect.clockWith((clock) => {
+          const observer = state.observer!
+          const tokens = state.span === undefined
+            ? tokensOf(observer.usage)
+            : observer.annotate(state.span, spec.latest)
+          return Effect.labelMetrics(
+            callEnded(observer.startedAt, clock.unsafeCurrentTimeNanos(), exit, tokens, observer),
+            spec.labels
+          )
         })
       )
   ))

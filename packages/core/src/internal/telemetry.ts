@@ -1,4 +1,5 @@
-import { Cause, type Clock, Exit, type Tracer } from "effect"
+import { Cause, type Clock, Effect, Exit, FiberRef, Metric, MetricLabel, type Tracer } from "effect"
+import * as Telemetry from "../Telemetry.js"
 import type { Handler } from "./events.js"
 import type { Settings } from "./settings.js"
 
@@ -71,6 +72,23 @@ export interface SpanTemplate {
   readonly operation: string
   readonly latest: boolean
   readonly fixed: Readonly<Record<string, unknown>>
+  /** The metric labels without a model, and with each model seen (bounded). */
+  readonly labels: ReadonlyArray<MetricLabel.MetricLabel>
+  readonly byModel: Map<string, ReadonlyArray<MetricLabel.MetricLabel>>
+}
+
+/** How many models' label sets an endpoint keeps (more are built per call). */
+const MAX_MODEL_LABELS = 256
+
+/** @internal */
+export const labelsOf = (template: SpanTemplate, model: string | undefined): ReadonlyArray<MetricLabel.MetricLabel> => {
+  if (model === undefined) return template.labels
+  let labels = template.byModel.get(model)
+  if (labels === undefined) {
+    labels = [...template.labels, MetricLabel.make("gen_ai.request.model", model)]
+    if (template.byModel.size < MAX_MODEL_LABELS) template.byModel.set(model, labels)
+  }
+  return labels
 }
 
 /** @internal */
@@ -87,7 +105,8 @@ export const spanTemplate = (settings: Settings, name: string): SpanTemplate => 
     fixed["server.address"] = server.address
     fixed["server.port"] = server.port
   }
-  return { operation, latest, fixed }
+  const labels = Object.entries(fixed).map(([key, value]) => MetricLabel.make(key, String(value)))
+  return { operation, latest, fixed, labels, byModel: new Map() }
 }
 
 /**
@@ -100,9 +119,15 @@ export const requestSpan = (
   template: SpanTemplate,
   method: string,
   request: unknown
-): { readonly name: string; readonly attributes: Record<string, unknown> } => {
+): {
+  readonly name: string
+  readonly attributes: Record<string, unknown>
+  readonly labels: ReadonlyArray<MetricLabel.MetricLabel>
+} => {
   const attributes: Record<string, unknown> = { ...template.fixed, "tensormesh.method": method }
-  if (typeof request !== "object" || request === null) return { name: template.operation, attributes }
+  if (typeof request !== "object" || request === null) {
+    return { name: template.operation, attributes, labels: template.labels }
+  }
   const r = request as Record<string, unknown>
   const model = typeof r.model === "string" ? r.model : undefined
   if (model !== undefined) attributes["gen_ai.request.model"] = model
@@ -118,7 +143,11 @@ export const requestSpan = (
   else if (Array.isArray(stop) && stop.every((s) => typeof s === "string")) {
     attributes["gen_ai.request.stop_sequences"] = stop
   }
-  return { name: model === undefined ? template.operation : `${template.operation} ${model}`, attributes }
+  return {
+    name: model === undefined ? template.operation : `${template.operation} ${model}`,
+    attributes,
+    labels: labelsOf(template, model)
+  }
 }
 
 /**
@@ -282,3 +311,95 @@ export const observing = <A>(handler: Handler<A>, observer: StreamObserver): Han
   for (let i = before; i < out.length; i++) observer.observe(out[i])
   return signal
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// metrics
+// ---------------------------------------------------------------------------------------------------------------
+
+const inputTokens = Metric.tagged(Telemetry.tokenUsage, "gen_ai.token.type", "input")
+const outputTokens = Metric.tagged(Telemetry.tokenUsage, "gen_ai.token.type", "output")
+const durationByError = new Map<string, Metric.Metric.Histogram<number>>()
+const durationOf = (errorType: string | undefined): Metric.Metric.Histogram<number> => {
+  if (errorType === undefined) return Telemetry.operationDuration
+  let metric = durationByError.get(errorType)
+  if (metric === undefined) {
+    metric = Metric.tagged(Telemetry.operationDuration, "error.type", errorType)
+    durationByError.set(errorType, metric)
+  }
+  return metric
+}
+
+/** @internal */
+export const callStarted: Effect.Effect<void> = Metric.incrementBy(Telemetry.inFlight, 1)
+
+/**
+ * The labels of the call running (set around a call, read by the retry loop): only the SDK's own metrics get them,
+ * not any other metric updated during the call.
+ *
+ * @internal
+ */
+export const currentCallLabels = FiberRef.unsafeMake<ReadonlyArray<MetricLabel.MetricLabel>>([])
+
+/** @internal */
+export const retried: Effect.Effect<void> = FiberRef.getWith(
+  currentCallLabels,
+  (labels) => Effect.labelMetrics(Metric.increment(Telemetry.retries), labels)
+)
+
+/**
+ * The metrics of one ended call (run inside its labels): in flight down, duration (with `error.type`), tokens, and
+ * for a stream its chunk timings.
+ *
+ * @internal
+ */
+export const callEnded = (
+  startedAt: bigint,
+  endedAt: bigint,
+  exit: Exit.Exit<unknown, unknown>,
+  tokens: Tokens | undefined,
+  stream?: StreamObserver | undefined
+): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const updates: Array<Effect.Effect<void>> = [
+      Metric.incrementBy(Telemetry.inFlight, -1),
+      Metric.update(durationOf(errorTypeOf(exit)), Number(endedAt - startedAt) / 1e9)
+    ]
+    if (tokens !== undefined) {
+      if (tokens.input !== undefined) updates.push(Metric.update(inputTokens, tokens.input))
+      if (tokens.output !== undefined) updates.push(Metric.update(outputTokens, tokens.output))
+      if (tokens.cached !== undefined) updates.push(Metric.incrementBy(Telemetry.cachedInputTokens, tokens.cached))
+    }
+    if (stream !== undefined && stream.firstAt !== undefined) {
+      updates.push(Metric.update(Telemetry.timeToFirstChunk, Number(stream.firstAt - startedAt) / 1e9))
+      // the time of the stream's end stands for its last value's: no clock read per value
+      if (stream.values > 1) {
+        updates.push(
+          Metric.update(Telemetry.timePerOutputChunk, Number(endedAt - stream.firstAt) / 1e9 / (stream.values - 1))
+        )
+      }
+    }
+    return Effect.all(updates, { discard: true })
+  })
+
+/**
+ * Runs a call (an effect) with its metrics: labelled, counted in flight, its end recorded with the tokens that
+ * `tokens` gives then.
+ *
+ * @internal
+ */
+export const measured = <A, E, R>(
+  labels: ReadonlyArray<MetricLabel.MetricLabel>,
+  effect: Effect.Effect<A, E, R>,
+  tokens: () => Tokens | undefined
+): Effect.Effect<A, E, R> =>
+  Effect.clockWith((clock) => {
+    const startedAt = clock.unsafeCurrentTimeNanos()
+    return Effect.zipRight(
+      Effect.labelMetrics(callStarted, labels),
+      Effect.onExit(Effect.locally(effect, currentCallLabels, labels), (exit) =>
+        Effect.labelMetrics(
+          callEnded(startedAt, clock.unsafeCurrentTimeNanos(), exit, Exit.isSuccess(exit) ? tokens() : undefined),
+          labels
+        ))
+    )
+  })
