@@ -125,3 +125,8 @@ export { LimitStore, LimitStoreError } from "./LimitStore.js"
  * @since 0.2.0
  */
 export * as Telemetry from "./Telemetry.js"
+
+/**
+ * @since 0.2.0
+ */
+export * as Cost from "./Cost.js"
