@@ -82,7 +82,9 @@ describe("no secret in errors, spans or logs", () => {
           userId: USER_ID,
           apiKey: Redacted.make(KEY),
           maxRetries: 1,
-          propagateTraceContext: true
+          propagateTraceContext: true,
+          // every request logged, bodies included: the lines are checked below with the spans
+          logLevel: "debug"
         }).pipe(Layer.provide(mock.layer))
         const fiber = yield* Effect.flatMap(OnDemand, (tm) => call(tm)).pipe(
           Effect.tapErrorCause((cause) => Effect.logError("call failed", cause)),

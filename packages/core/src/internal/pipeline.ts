@@ -21,6 +21,7 @@ import type * as Transport from "../Transport.js"
 import { boundText, fromStatus, fromTransportCause, invalidResponse } from "./errors.js"
 import { eventsChannel, type Handler } from "./events.js"
 import { annotateWait, type LimitedCall, mergeLimits, type ResolvedLimits, resolveLimits } from "./limits.js"
+import { loggedAttempt, type Outcome } from "./log.js"
 import { resolveTimings, type Settings } from "./settings.js"
 import { channelWithSpan } from "./span.js"
 import { DEFAULT_MAX_EVENT_SIZE, LineSplitter } from "./sse.js"
@@ -471,12 +472,13 @@ export const sendJson = (
   Effect.clockWith((clock) => {
     const timer = timerOf(clock)
     const request = requestOf(settings, target, body, call, span)
+    let attempts = 0
     const sent = withRetries(
       target.route.method,
       call,
       clock,
-      (millis) =>
-        sendAttempt(
+      (millis) => {
+        const sending = sendAttempt(
           settings.transport,
           settings.secrets,
           request,
@@ -485,11 +487,32 @@ export const sendJson = (
           timer,
           clock,
           lenient
-        ),
+        )
+        return settings.logLevel === "off" ? sending : loggedAttempt(
+          settings.logLevel,
+          settings.secrets,
+          request,
+          ++attempts,
+          () => clock.unsafeCurrentTimeMillis(),
+          sending,
+          jsonOutcome
+        )
+      },
       limited
     )
     return limited === undefined ? sent : Effect.tap(sent, (response) => limited.used(usageOf(response.json)))
   })
+
+const jsonOutcome = (body: JsonBody): Outcome => ({
+  status: body.status,
+  requestId: body.headers["x-request-id"],
+  body: body.json
+})
+
+const streamOutcome = (opened: OpenStream): Outcome => ({
+  status: opened.status,
+  requestId: opened.headers["x-request-id"]
+})
 
 const usageOf = (json: unknown): unknown =>
   typeof json === "object" && json !== null ? (json as { usage?: unknown }).usage : undefined
@@ -608,8 +631,19 @@ const openStream = (
           }
         })
       })
+    let attempts = 0
+    const logged = settings.logLevel === "off" ? attempt : (millis: number) =>
+      loggedAttempt(
+        settings.logLevel,
+        settings.secrets,
+        request,
+        ++attempts,
+        () => clock.unsafeCurrentTimeMillis(),
+        attempt(millis),
+        streamOutcome
+      )
     return Effect.tap(
-      withRetries(target.route.method, call, clock, attempt, state.limited, state.scope),
+      withRetries(target.route.method, call, clock, logged, state.limited, state.scope),
       (opened) => {
         state.opened = opened
       }

@@ -7,6 +7,7 @@ import type * as Transport from "../Transport.js"
 import { readVariable } from "./config.js"
 import { invalidConfig } from "./errors.js"
 import { type LimitContext, limitContext, type ResolvedLimits, resolveLimits } from "./limits.js"
+import { isLogSetting, LOG_VARIABLE, type LogSetting } from "./log.js"
 import { latestConventions, OPT_IN_VARIABLE } from "./telemetry.js"
 
 /** @internal */
@@ -35,6 +36,8 @@ export interface Settings {
   readonly propagateTraceContext: boolean
   /** `OTEL_SEMCONV_STABILITY_OPT_IN` holds `gen_ai_latest_experimental`: spans use the latest GenAI names. */
   readonly latestConventions: boolean
+  /** What the SDK logs (`logLevel`, else `TENSORMESH_LOG`, else `off`). */
+  readonly logLevel: LogSetting
   readonly transport: Transport.Service
   /** The key and the user id as text: scrubbed from anything a server echoes into an error. */
   readonly secrets: ReadonlyArray<string>
@@ -111,6 +114,20 @@ const checkHeaders = (headers: Readonly<Record<string, string>> | undefined) =>
     return Effect.void
   })
 
+/** The `logLevel` option, else `TENSORMESH_LOG` (case-insensitive), else `off`; neither value is echoed. */
+const resolveLogLevel = (option: unknown): Effect.Effect<LogSetting, ValidationError> =>
+  Effect.gen(function*() {
+    if (option !== undefined) {
+      if (isLogSetting(option)) return option
+      return yield* invalidConfig("logLevel must be one of debug, info, warn, off")
+    }
+    const raw = yield* readVariable(LOG_VARIABLE)
+    if (raw === undefined) return "off"
+    const value = raw.trim().toLowerCase()
+    if (isLogSetting(value)) return value
+    return yield* invalidConfig(`${LOG_VARIABLE} must be one of debug, info, warn, off`)
+  })
+
 /** @internal */
 export const resolveSettings = (
   surface: Surface,
@@ -136,6 +153,7 @@ export const resolveSettings = (
     const apiKey = options.apiKey !== undefined && Redacted.value(options.apiKey).trim() !== ""
       ? options.apiKey
       : undefined
+    const logLevel = yield* resolveLogLevel(options.logLevel)
     const resolvedLimits = yield* resolveLimits(options.limits)
     const limits = yield* limitContext(surface, apiKey, yield* Effect.serviceOption(LimitStore))
     return {
@@ -153,6 +171,7 @@ export const resolveSettings = (
       stripThinking: options.stripThinking ?? true,
       propagateTraceContext: options.propagateTraceContext === true,
       latestConventions: latestConventions(yield* readVariable(OPT_IN_VARIABLE)),
+      logLevel,
       transport,
       secrets: [apiKey, userId].flatMap((secret) => secret === undefined ? [] : [Redacted.value(secret)]),
       limits: options.limits,
