@@ -102,17 +102,18 @@ export const ofUsage = (price: Price, usage: UsageLike): Breakdown => {
     count(usage.prompt_tokens_details?.cached_tokens ?? usage.input_tokens_details?.cached_tokens)
   )
   const cachedPrice = price.cachedInput ?? price.input
-  const inputCost = ((inputTokens - cachedInputTokens) * price.input) / 1e6
-  const cachedInputCost = (cachedInputTokens * cachedPrice) / 1e6
-  const outputCost = (outputTokens * price.output) / 1e6
+  // in units per million tokens until the end: one rounding per figure
+  const input = (inputTokens - cachedInputTokens) * price.input
+  const cachedInput = cachedInputTokens * cachedPrice
+  const output = outputTokens * price.output
   return {
     inputTokens,
     cachedInputTokens,
     outputTokens,
-    inputCost,
-    cachedInputCost,
-    outputCost,
-    cost: inputCost + cachedInputCost + outputCost,
+    inputCost: input / 1e6,
+    cachedInputCost: cachedInput / 1e6,
+    outputCost: output / 1e6,
+    cost: (input + cachedInput + output) / 1e6,
     savings: (cachedInputTokens * (price.input - cachedPrice)) / 1e6
   }
 }

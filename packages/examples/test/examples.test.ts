@@ -73,6 +73,11 @@ describe("examples against the local server", () => {
       /ValidationError: InvalidRequest: .*json_schema is not supported/,
       "UpstreamError/ConnectionRefused (retryable: true)"
     ],
+    "observability": [
+      /^create: \d+ prompt tokens, 0 from the cache$/m,
+      /^stream: \d+ prompt tokens, [1-9]\d* from the cache$/m,
+      /^cost: 0\.\d{8}, saved by the cache: 0\.\d{8}$/m
+    ],
     "effect-ai": [
       "generateText: You said: Say hello.",
       /usage: \d+ input \+ \d+ output tokens/,
