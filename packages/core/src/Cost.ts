@@ -82,6 +82,7 @@ export interface UsageLike {
   readonly completion_tokens?: number | null | undefined
   readonly input_tokens?: number | null | undefined
   readonly output_tokens?: number | null | undefined
+  readonly total_tokens?: number | null | undefined
   readonly prompt_tokens_details?: { readonly cached_tokens?: number | null | undefined } | null | undefined
   readonly input_tokens_details?: { readonly cached_tokens?: number | null | undefined } | null | undefined
 }
