@@ -102,6 +102,14 @@ export interface ClientOptions extends CallOptions {
    */
   readonly propagateTraceContext?: boolean | undefined
   /**
+   * What the SDK logs through Effect's `Logger`: `warn` (failed attempts and retries), `info` (also one line per
+   * attempt: method, URL, status, milliseconds, attempt, request id), `debug` (also the request and response
+   * bodies, bounded). `Authorization`, `X-User-Id` and the key never appear: secrets are scrubbed from every line,
+   * bodies included. Default `TENSORMESH_LOG`, else `off`. The SDK's lines are emitted at their level whatever the
+   * application's minimum log level.
+   */
+  readonly logLevel?: "debug" | "info" | "warn" | "off" | undefined
+  /**
    * Adjust the HTTP client the SDK uses (proxies, extra middleware, test hooks). Only where the layer builds its
    * transport from an `HttpClient` (`ServerlessLayer`, `OnDemandLayer`); a layer given a `Transport` rejects it.
    * If the adjusted client follows redirects, `Authorization` and `X-User-Id` are dropped when the origin changes.

@@ -144,3 +144,13 @@ export * as Transport from "./Transport.js"
  * @since 0.2.0
  */
 export { LimitStore, LimitStoreError } from "./LimitStore.js"
+
+/**
+ * @since 0.2.0
+ */
+export * as Telemetry from "./Telemetry.js"
+
+/**
+ * @since 0.2.0
+ */
+export * as Cost from "./Cost.js"

@@ -363,7 +363,9 @@ describe("limits: shared backoff, keys, observability", () => {
       const fiber = yield* Effect.fork(use((tm) => Effect.zipRight(chat(tm), chat(tm))).pipe(recorder.install))
       yield* TestClock.adjust(3_000)
       yield* Fiber.join(fiber)
-      const spans = recorder.recording.spans.filter((s) => s.name === "Tensormesh.chat.completions.create")
+      const spans = recorder.recording.spans.filter((s) =>
+        s.attributes.get("tensormesh.method") === "chat.completions.create"
+      )
       assert.strictEqual(spans.length, 2)
       assert.strictEqual(spans[0].attributes.get("tensormesh.limits.wait_ms"), undefined)
       assert.strictEqual(spans[1].attributes.get("tensormesh.limits.wait_ms"), 3_000)

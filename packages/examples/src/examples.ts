@@ -7,6 +7,7 @@ import { errorHandling } from "./examples/errorHandling.js"
 import { healthVersion } from "./examples/healthVersion.js"
 import { jsonMode } from "./examples/jsonMode.js"
 import { modelsWithoutKey } from "./examples/modelsWithoutKey.js"
+import { observability } from "./examples/observability.js"
 import { onDemandChat } from "./examples/onDemandChat.js"
 import { onDemandUtilities } from "./examples/onDemandUtilities.js"
 import { openStream } from "./examples/openStream.js"
@@ -39,6 +40,7 @@ export const examples: ReadonlyArray<Example> = [
   rawStreamingAsync,
   swapSurfaces,
   errorHandling,
+  observability,
   openStream,
   testLayer,
   effectAi

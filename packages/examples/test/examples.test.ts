@@ -84,6 +84,11 @@ describe("examples against the local server", () => {
       "the fake validates like production: ValidationError at top_p",
       "a fake failure: RateLimited (HTTP 429): a test RateLimited"
     ],
+    "observability": [
+      /^create: \d+ prompt tokens, 0 from the cache$/m,
+      /^stream: \d+ prompt tokens, [1-9]\d* from the cache$/m,
+      /^cost: 0\.\d{8}, saved by the cache: 0\.\d{8}$/m
+    ],
     "effect-ai": [
       "generateText: You said: Say hello.",
       /usage: \d+ input \+ \d+ output tokens/,

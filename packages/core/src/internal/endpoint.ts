@@ -22,6 +22,7 @@ import { requestParseOptions, responseParseOptions, wireEncoding } from "./schem
 import type { Settings } from "./settings.js"
 import { withSpan } from "./span.js"
 import { checkStreamFlag } from "./streamFlag.js"
+import { annotateResponse, measured, requestSpan, spanTemplate, type Tokens } from "./telemetry.js"
 
 // Typed endpoint descriptors (one file per API resource under `resources/`) and the endpoints built from them over
 // the pipeline. A descriptor pairs a route with its request and response schemas: the request and response types of
@@ -228,11 +229,6 @@ const jsonProblem = (body: unknown): string | undefined => {
   return undefined
 }
 
-const modelOf = (request: unknown): string | undefined =>
-  typeof request === "object" && request !== null && typeof (request as { model?: unknown }).model === "string"
-    ? (request as { model: string }).model
-    : undefined
-
 // ---------------------------------------------------------------------------------------------------------------
 // responses
 // ---------------------------------------------------------------------------------------------------------------
@@ -271,26 +267,6 @@ export const makeDecoder = <A>(schema: Schema.Schema<A, any>, post?: (a: A) => A
   }
 }
 
-const usageAttributes = (usage: unknown): Record<string, number> => {
-  if (typeof usage !== "object" || usage === null) return {}
-  const u = usage as Record<string, any>
-  const attributes: Record<string, number> = {}
-  const input = u.input_tokens ?? u.prompt_tokens
-  const output = u.output_tokens ?? u.completion_tokens
-  const cached = u.prompt_tokens_details?.cached_tokens ?? u.input_tokens_details?.cached_tokens
-  if (typeof input === "number") attributes["gen_ai.usage.input_tokens"] = input
-  if (typeof output === "number") attributes["gen_ai.usage.output_tokens"] = output
-  if (typeof cached === "number") attributes["tensormesh.usage.cached_tokens"] = cached
-  return attributes
-}
-
-const annotateUsage = (span: Tracer.Span, value: unknown) => {
-  const usage = (value as { usage?: unknown }).usage
-  if (usage === undefined || usage === null) return
-  const attributes = usageAttributes(usage)
-  for (const key in attributes) span.attribute(key, attributes[key])
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // endpoints
 // ---------------------------------------------------------------------------------------------------------------
@@ -312,13 +288,6 @@ export interface StreamEndpoint<P, E> {
     request: P,
     options?: CallOptions
   ) => Effect.Effect<StreamingResponse, TensormeshError, Scope.Scope>
-}
-
-const spanAttributes = (settings: Settings, request: unknown): Record<string, unknown> => {
-  const model = modelOf(request) ?? settings.model
-  return model === undefined
-    ? { "tensormesh.surface": settings.surface }
-    : { "tensormesh.surface": settings.surface, "gen_ai.request.model": model }
 }
 
 /** The routes whose requests take the layer's default model. */
@@ -409,34 +378,52 @@ export const jsonEndpoint = <P, A>(
           ? sendJson(settings, to, body, call, span, lenient)
           : Effect.ensuring(sendJson(settings, to, body, call, span, lenient, limited), annotateWait(span, limited))
     )
-  const createName = `Tensormesh.${descriptor.name}.${descriptor.verb}`
-  const rawName = `Tensormesh.${descriptor.name}.withRawResponse.${descriptor.verb}`
+  const template = spanTemplate(settings, descriptor.name)
+  const createMethod = `${descriptor.name}.${descriptor.verb}`
+  const rawMethod = `${descriptor.name}.withRawResponse.${descriptor.verb}`
   return {
-    create: (request, options) =>
-      withSpan(
-        createName,
-        spanAttributes(settings, request),
-        (span) =>
-          Effect.flatMap(send(request, options, span), (body) => {
-            const decoded = decode(body.json, body)
-            if (Either.isLeft(decoded)) return Effect.fail(decoded.left)
-            annotateUsage(span, decoded.right)
-            return Effect.succeed(decoded.right)
-          })
-      ),
-    raw: (request, options) =>
-      withSpan(
-        rawName,
-        spanAttributes(settings, request),
-        (span) =>
-          Effect.map(send(request, options, span), (body): RawResponse<A> => ({
-            status: body.status,
-            headers: body.headers,
-            requestId: body.headers["x-request-id"],
-            json: body.json,
-            parse: Effect.suspend(() => decodeRaw(body.json, body))
-          }))
+    create: (request, options) => {
+      const { attributes, labels, name } = requestSpan(template, createMethod, request)
+      let tokens: Tokens | undefined
+      return measured(
+        labels,
+        withSpan(
+          name,
+          attributes,
+          (span) =>
+            Effect.flatMap(send(request, options, span), (body) => {
+              const decoded = decode(body.json, body)
+              if (Either.isLeft(decoded)) return Effect.fail(decoded.left)
+              tokens = annotateResponse(span, template.latest, decoded.right)
+              return Effect.succeed(decoded.right)
+            })
+        ),
+        () => tokens
       )
+    },
+    raw: (request, options) => {
+      const { attributes, labels, name } = requestSpan(template, rawMethod, request)
+      let tokens: Tokens | undefined
+      return measured(
+        labels,
+        withSpan(
+          name,
+          attributes,
+          (span) =>
+            Effect.map(send(request, options, span), (body): RawResponse<A> => {
+              tokens = annotateResponse(span, template.latest, body.json)
+              return {
+                status: body.status,
+                headers: body.headers,
+                requestId: body.headers["x-request-id"],
+                json: body.json,
+                parse: Effect.suspend(() => decodeRaw(body.json, body))
+              }
+            })
+        ),
+        () => tokens
+      )
+    }
   }
 }
 
@@ -454,53 +441,58 @@ export const streamEndpoint = <P, E>(
       prepare(settings, defaults, descriptor.route, encode, request, options, descriptor.streamFields(request)),
       ({ body, call, limited }) => ({ body: body!, call, limited })
     )
-  const streamName = `Tensormesh.${descriptor.name}.stream`
-  const openName = `Tensormesh.${descriptor.name}.openStream`
-  const streamingName = `Tensormesh.${descriptor.name}.withStreamingResponse.create`
+  const template = spanTemplate(settings, descriptor.name)
+  const streamMethod = `${descriptor.name}.stream`
+  const streamingMethod = `${descriptor.name}.withStreamingResponse.create`
+  const openMethod = `${descriptor.name}.openStream`
   return {
-    stream: (request, options) =>
-      streamValues(
+    stream: (request, options) => {
+      const { attributes, labels, name } = requestSpan(template, streamMethod, request)
+      return streamValues(
         settings,
-        {
-          name: streamName,
-          attributes: spanAttributes(settings, request),
-          target: to,
-          prepare: prepared(request, options)
-        },
+        { name, attributes, labels, latest: template.latest, target: to, prepare: prepared(request, options) },
         descriptor.handler,
         truncated
-      ),
-    open: (request, options) =>
-      openValues(
+      )
+    },
+    open: (request, options) => {
+      const { attributes, labels, name } = requestSpan(template, openMethod, request)
+      return openValues(
         settings,
-        {
-          name: openName,
-          attributes: spanAttributes(settings, request),
-          target: to,
-          prepare: prepared(request, options)
-        },
+        { name, attributes, labels, latest: template.latest, target: to, prepare: prepared(request, options) },
         descriptor.handler,
         truncated
-      ),
-    streaming: (request, options) =>
-      Effect.flatMap(
+      )
+    },
+    streaming: (request, options) => {
+      const { attributes, labels, name } = requestSpan(template, streamingMethod, request)
+      return Effect.flatMap(
         Effect.scope,
         (scope) =>
-          withSpan(streamingName, spanAttributes(settings, request), (span) =>
-            Effect.flatMap(prepared(request, options), ({ body, call, limited }) =>
-              Effect.map(
-                Scope.extend(
-                  Effect.ensuring(openLines(settings, to, body, call, span, limited), annotateWait(span, limited)),
-                  scope
-                ),
-                (opened): StreamingResponse => ({
-                  status: opened.status,
-                  headers: opened.headers,
-                  requestId: opened.headers["x-request-id"],
-                  lines: opened.lines
-                })
-              )))
+          measured(
+            labels,
+            withSpan(
+              name,
+              attributes,
+              (span) =>
+                Effect.flatMap(prepared(request, options), ({ body, call, limited }) =>
+                  Effect.map(
+                    Scope.extend(
+                      Effect.ensuring(openLines(settings, to, body, call, span, limited), annotateWait(span, limited)),
+                      scope
+                    ),
+                    (opened): StreamingResponse => ({
+                      status: opened.status,
+                      headers: opened.headers,
+                      requestId: opened.headers["x-request-id"],
+                      lines: opened.lines
+                    })
+                  ))
+            ),
+            () => undefined
+          )
       )
+    }
   }
 }
 

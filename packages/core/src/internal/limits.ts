@@ -3,7 +3,6 @@ import type { Limits } from "../ClientOptions.js"
 import { LimitStore, type LimitStoreError } from "../LimitStore.js"
 import { type TensormeshError, UpstreamError, type ValidationError } from "../TensormeshError.js"
 import { invalidConfig } from "./errors.js"
-import type { Handler } from "./events.js"
 import { limitReached } from "./limitStore.js"
 import { sha256Hex } from "./sha256.js"
 
@@ -415,27 +414,3 @@ export const annotateWait = (span: Tracer.Span | undefined, limited: LimitedCall
     const waited = limited.waited()
     if (waited > 0) span.attribute("tensormesh.limits.wait_ms", waited)
   })
-
-/** The usage a streamed value carries (a chunk's `usage`, a terminal event's `response.usage`), if any. */
-const usageIn = (value: unknown): unknown => {
-  if (typeof value !== "object" || value === null) return undefined
-  const usage = (value as { usage?: unknown }).usage
-  if (usage !== undefined && usage !== null) return usage
-  const response = (value as { response?: { usage?: unknown } }).response
-  return typeof response === "object" && response !== null && response.usage !== null ? response.usage : undefined
-}
-
-/**
- * A handler that also keeps the last usage its values carried, for the token correction at the stream's end.
- *
- * @internal
- */
-export const watchingUsage = <A>(handler: Handler<A>, seen: { usage: unknown }): Handler<A> => (event, out) => {
-  const before = out.length
-  const signal = handler(event, out)
-  for (let i = before; i < out.length; i++) {
-    const usage = usageIn(out[i])
-    if (usage !== undefined) seen.usage = usage
-  }
-  return signal
-}

@@ -7,6 +7,7 @@ import {
   Effect,
   ExecutionStrategy,
   Exit,
+  type MetricLabel,
   Option,
   Random,
   Redacted,
@@ -19,17 +20,12 @@ import { AuthError, type TensormeshError, UpstreamError } from "../TensormeshErr
 import type * as Transport from "../Transport.js"
 import { boundText, fromStatus, fromTransportCause, invalidResponse } from "./errors.js"
 import { eventsChannel, type Handler } from "./events.js"
-import {
-  annotateWait,
-  type LimitedCall,
-  mergeLimits,
-  type ResolvedLimits,
-  resolveLimits,
-  watchingUsage
-} from "./limits.js"
+import { annotateWait, type LimitedCall, mergeLimits, type ResolvedLimits, resolveLimits } from "./limits.js"
+import { loggedAttempt, type Outcome } from "./log.js"
 import { resolveTimings, type Settings } from "./settings.js"
 import { channelWithSpan, scopedSpan } from "./span.js"
 import { DEFAULT_MAX_EVENT_SIZE, LineSplitter } from "./sse.js"
+import { callEnded, callStarted, currentCallLabels, observing, retried, StreamObserver, tokensOf } from "./telemetry.js"
 import { type Timer, timerOf } from "./timer.js"
 import { USER_AGENT } from "./version.js"
 
@@ -293,7 +289,7 @@ const withRetries = <A>(
       return Effect.flatMap(backoff(retry), (wait) => {
         const delay = Math.max(wait, error.retryAfter === undefined ? 0 : Duration.toMillis(error.retryAfter))
         if (clock.unsafeCurrentTimeMillis() - start + delay >= call.totalTimeout) return Effect.fail(error)
-        return Effect.flatMap(Effect.sleep(delay), () => loop(retry + 1))
+        return Effect.zipRight(retried, Effect.flatMap(Effect.sleep(delay), () => loop(retry + 1)))
       })
     })
   }
@@ -533,12 +529,13 @@ export const sendJson = (
   Effect.clockWith((clock) => {
     const timer = timerOf(clock)
     const request = requestOf(settings, target, body, call, span)
+    let attempts = 0
     const sent = withRetries(
       target.route.method,
       call,
       clock,
-      (millis) =>
-        sendAttempt(
+      (millis) => {
+        const sending = sendAttempt(
           settings.transport,
           settings.secrets,
           request,
@@ -547,11 +544,32 @@ export const sendJson = (
           timer,
           clock,
           lenient
-        ),
+        )
+        return settings.logLevel === "off" ? sending : loggedAttempt(
+          settings.logLevel,
+          settings.secrets,
+          request,
+          ++attempts,
+          () => clock.unsafeCurrentTimeMillis(),
+          sending,
+          jsonOutcome
+        )
+      },
       limited
     )
     return limited === undefined ? sent : Effect.tap(sent, (response) => limited.used(usageOf(response.json)))
   })
+
+const jsonOutcome = (body: JsonBody): Outcome => ({
+  status: body.status,
+  requestId: body.headers["x-request-id"],
+  body: body.json
+})
+
+const streamOutcome = (opened: OpenStream): Outcome => ({
+  status: opened.status,
+  requestId: opened.headers["x-request-id"]
+})
 
 const usageOf = (json: unknown): unknown =>
   typeof json === "object" && json !== null ? (json as { usage?: unknown }).usage : undefined
@@ -612,7 +630,8 @@ interface StreamState {
   /** With limits: the call's, its slot held in `scope`, and the last usage the stream reported. */
   limited?: LimitedCall | undefined
   opened?: OpenStream | undefined
-  readonly seen?: { usage: unknown }
+  /** What the stream's values said (usage, first value, …), for the span, the metrics and the limits. */
+  readonly observer?: StreamObserver | undefined
 }
 
 /**
@@ -699,8 +718,19 @@ const openStream = (
       // the whole stream, retries included, from now: a stream of keep-alives or empty reads ends too
       state.cancelDeadline = timer.schedule(deadline, () => state.exchange?.expire(streamDeadline(deadline)))
     }
+    let attempts = 0
+    const logged = settings.logLevel === "off" ? attempt : (millis: number) =>
+      loggedAttempt(
+        settings.logLevel,
+        settings.secrets,
+        request,
+        ++attempts,
+        () => clock.unsafeCurrentTimeMillis(),
+        attempt(millis),
+        streamOutcome
+      )
     return Effect.tap(
-      withRetries(target.route.method, call, clock, attempt, state.limited, state.scope),
+      withRetries(target.route.method, call, clock, logged, state.limited, state.scope),
       (opened) => {
         state.opened = opened
       }
@@ -715,7 +745,7 @@ const releaseStream = (state: StreamState, exit: Parameters<typeof Scope.close>[
     if (limited === undefined) return Scope.close(state.scope, exit)
     return Effect.zipRight(
       Scope.close(state.scope, exit),
-      Effect.zipRight(limited.used(state.seen?.usage), annotateWait(state.span, limited))
+      Effect.zipRight(limited.used(state.observer?.usage), annotateWait(state.span, limited))
     )
   })
 
@@ -742,6 +772,10 @@ const drainBody = (state: StreamState): Effect.Effect<void> => {
 export interface StreamCall {
   readonly name: string
   readonly attributes: Record<string, unknown>
+  /** The latest GenAI names (`OTEL_SEMCONV_STABILITY_OPT_IN`). */
+  readonly latest: boolean
+  /** The call's metric labels. */
+  readonly labels: ReadonlyArray<MetricLabel.MetricLabel>
   readonly target: Target
   readonly prepare: Effect.Effect<
     { readonly body: string; readonly call: Call; readonly limited: LimitedCall | undefined },
@@ -765,20 +799,24 @@ export const streamValues = <A>(
     spec.name,
     spec.attributes,
     (span) =>
-      Effect.map(
-        Scope.make(),
-        (scope): StreamState => ({ scope, span, exchange: undefined, seen: { usage: undefined } })
+      Effect.clockWith((clock) =>
+        Effect.map(
+          Effect.zipRight(Effect.labelMetrics(callStarted, spec.labels), Scope.make()),
+          (scope): StreamState => ({
+            scope,
+            span,
+            exchange: undefined,
+            observer: new StreamObserver(clock, clock.unsafeCurrentTimeNanos())
+          })
+        )
       ),
     (state) => {
       const events = eventsChannel(
         Effect.flatMap(spec.prepare, ({ body, call, limited }) => {
           state.limited = limited
-          return openStream(settings, spec.target, body, call, state)
+          return Effect.locally(openStream(settings, spec.target, body, call, state), currentCallLabels, spec.labels)
         }),
-        () =>
-          state.limited === undefined
-            ? handler(settings.secrets)
-            : watchingUsage(handler(settings.secrets), state.seen!),
+        () => observing(handler(settings.secrets), state.observer!),
         truncated
       )
       return Channel.zipLeft(
@@ -786,7 +824,20 @@ export const streamValues = <A>(
         Channel.fromEffect(Effect.suspend(() => state.limited === undefined ? Effect.void : drainBody(state)))
       )
     },
-    releaseStream
+    (state, exit) =>
+      Effect.zipRight(
+        releaseStream(state, exit),
+        Effect.clockWith((clock) => {
+          const observer = state.observer!
+          const tokens = state.span === undefined
+            ? tokensOf(observer.usage)
+            : observer.annotate(state.span, spec.latest)
+          return Effect.labelMetrics(
+            callEnded(observer.startedAt, clock.unsafeCurrentTimeNanos(), exit, tokens, observer),
+            spec.labels
+          )
+        })
+      )
   ))
 
 /**
@@ -807,49 +858,75 @@ export const openValues = <A>(
     Effect.scope,
     (outer) =>
       Effect.flatMap(scopedSpan(spec.name, spec.attributes), (span) =>
-        Effect.flatMap(Scope.fork(outer, ExecutionStrategy.sequential), (scope) => {
-          const state: StreamState = { scope, span, exchange: undefined, seen: { usage: undefined } }
-          let released = false
-          const release = (exit: Exit.Exit<unknown, unknown>) =>
-            Effect.suspend(() => {
-              if (released) {
-                return Effect.void
-              }
-              released = true
-              return releaseStream(state, exit)
-            })
-          return Effect.zipRight(
-            Scope.addFinalizer(
-              outer,
-              Effect.suspend(() =>
-                release(Exit.void)
-              )
-            ),
-            Effect.withParentSpan(
-              Effect.flatMap(spec.prepare, ({ body, call, limited }) => {
-                state.limited = limited
-                return Effect.map(openStream(settings, spec.target, body, call, state), (opened) => {
-                  const events = eventsChannel(
-                    Effect.succeed(opened),
-                    () =>
-                      state.limited === undefined
-                        ? handler(settings.secrets)
-                        : watchingUsage(handler(settings.secrets), state.seen!),
-                    truncated
-                  )
-                  const read = Channel.zipLeft(
-                    events,
-                    Channel.fromEffect(
-                      Effect.suspend(() => state.limited === undefined ? Effect.void : drainBody(state))
+        Effect.clockWith((clock) =>
+          Effect.flatMap(Scope.fork(outer, ExecutionStrategy.sequential), (scope) => {
+            const state: StreamState = {
+              scope,
+              span,
+              exchange: undefined,
+              observer: new StreamObserver(clock, clock.unsafeCurrentTimeNanos())
+            }
+            let released = false
+            // the stream's end or the scope's, whichever comes first: the request aborted, the span and the metrics
+            // recorded as for `stream`
+            const release = (exit: Exit.Exit<unknown, unknown>) =>
+              Effect.suspend(() => {
+                if (released) {
+                  return Effect.void
+                }
+                released = true
+                return Effect.zipRight(
+                  releaseStream(state, exit),
+                  Effect.clockWith((clock) => {
+                    const observer = state.observer!
+                    const tokens = observer.annotate(span, spec.latest)
+                    return Effect.labelMetrics(
+                      callEnded(observer.startedAt, clock.unsafeCurrentTimeNanos(), exit, tokens, observer),
+                      spec.labels
                     )
-                  )
-                  return Stream.ensuringWith(Stream.fromChannel(read), release)
-                })
-              }),
-              span
+                  })
+                )
+              })
+            return Effect.zipRight(
+              Scope.addFinalizer(
+                outer,
+                Effect.suspend(() =>
+                  release(Exit.void)
+                )
+              ),
+              Effect.withParentSpan(
+                Effect.flatMap(Effect.labelMetrics(callStarted, spec.labels), () => spec.prepare).pipe(
+                  Effect.flatMap(({ body, call, limited }) => {
+                    state.limited = limited
+                    return Effect.map(
+                      Effect.locally(
+                        openStream(settings, spec.target, body, call, state),
+                        currentCallLabels,
+                        spec.labels
+                      ),
+                      (opened) => {
+                        const events = eventsChannel(
+                          Effect.succeed(opened),
+                          () => observing(handler(settings.secrets), state.observer!),
+                          truncated
+                        )
+                        const read = Channel.zipLeft(
+                          events,
+                          Channel.fromEffect(
+                            Effect.suspend(() => state.limited === undefined ? Effect.void : drainBody(state))
+                          )
+                        )
+                        return Stream.ensuringWith(Stream.fromChannel(read), release)
+                      }
+                    )
+                  }),
+                  Effect.tapErrorCause((cause) => release(Exit.failCause(cause)))
+                ),
+                span
+              )
             )
-          )
-        }))
+          })
+        ))
   )
 
 /**

@@ -4,8 +4,11 @@ import { LimitStore } from "../LimitStore.js"
 import { baseUrlProblem, DEFAULT_SERVERLESS_BASE_URL, defaults, isUserId, splitBaseUrl } from "../Settings.js"
 import type { ValidationError } from "../TensormeshError.js"
 import type * as Transport from "../Transport.js"
+import { readVariable } from "./config.js"
 import { invalidConfig } from "./errors.js"
 import { type LimitContext, limitContext, type ResolvedLimits, resolveLimits } from "./limits.js"
+import { isLogSetting, LOG_VARIABLE, type LogSetting } from "./log.js"
+import { latestConventions, OPT_IN_VARIABLE } from "./telemetry.js"
 
 /** @internal */
 export type Surface = "serverless" | "on-demand"
@@ -34,6 +37,10 @@ export interface Settings {
   /** The default model of chat, completions and responses requests. */
   readonly model: string | undefined
   readonly propagateTraceContext: boolean
+  /** `OTEL_SEMCONV_STABILITY_OPT_IN` holds `gen_ai_latest_experimental`: spans use the latest GenAI names. */
+  readonly latestConventions: boolean
+  /** What the SDK logs (`logLevel`, else `TENSORMESH_LOG`, else `off`). */
+  readonly logLevel: LogSetting
   readonly transport: Transport.Service
   /** The key and the user id as text: scrubbed from anything a server echoes into an error. */
   readonly secrets: ReadonlyArray<string>
@@ -136,6 +143,20 @@ const checkHeaders = (headers: Readonly<Record<string, string>> | undefined) =>
     return problem === undefined ? Effect.void : Effect.fail(invalidConfig(problem, "headers"))
   })
 
+/** The `logLevel` option, else `TENSORMESH_LOG` (case-insensitive), else `off`; neither value is echoed. */
+const resolveLogLevel = (option: unknown): Effect.Effect<LogSetting, ValidationError> =>
+  Effect.gen(function*() {
+    if (option !== undefined) {
+      if (isLogSetting(option)) return option
+      return yield* invalidConfig("logLevel must be one of debug, info, warn, off")
+    }
+    const raw = yield* readVariable(LOG_VARIABLE)
+    if (raw === undefined) return "off"
+    const value = raw.trim().toLowerCase()
+    if (isLogSetting(value)) return value
+    return yield* invalidConfig(`${LOG_VARIABLE} must be one of debug, info, warn, off`)
+  })
+
 /** @internal */
 export const resolveSettings = (
   surface: Surface,
@@ -164,6 +185,7 @@ export const resolveSettings = (
     const apiKey = options.apiKey !== undefined && Redacted.value(options.apiKey).trim() !== ""
       ? options.apiKey
       : undefined
+    const logLevel = yield* resolveLogLevel(options.logLevel)
     const resolvedLimits = yield* resolveLimits(options.limits)
     const limits = yield* limitContext(surface, apiKey, yield* Effect.serviceOption(LimitStore))
     return {
@@ -182,6 +204,8 @@ export const resolveSettings = (
       stripThinking: options.stripThinking ?? true,
       model,
       propagateTraceContext: options.propagateTraceContext === true,
+      latestConventions: latestConventions(yield* readVariable(OPT_IN_VARIABLE)),
+      logLevel,
       transport,
       secrets: [apiKey, userId].flatMap((secret) => secret === undefined ? [] : [Redacted.value(secret)]),
       limits: options.limits,

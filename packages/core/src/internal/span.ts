@@ -1,7 +1,9 @@
 import { Channel, Effect, type Exit, FiberRef, type Scope, type Tracer } from "effect"
+import { errorTypeOf } from "./telemetry.js"
 
-// One span per call, of kind `client`, named after the method, for effects and streams alike: made when the call
-// starts, ended with its exit (a stream's span covers the whole stream).
+// One span per call, of kind `client`, named as the GenAI conventions say (`internal/telemetry.ts`), for effects and streams alike: made when the call
+// starts, ended with its exit and `error.type` on
+// failure (a stream's span covers the whole stream).
 
 const make = (name: string, attributes: Record<string, unknown>): Effect.Effect<Tracer.Span> =>
   Effect.makeSpan(name, { kind: "client", attributes, captureStackTrace: false })
@@ -11,7 +13,11 @@ const end = (span: Tracer.Span, exit: Exit.Exit<unknown, unknown>): Effect.Effec
     FiberRef.get(FiberRef.currentTracerTimingEnabled),
     (timing) =>
       Effect.clockWith((clock) =>
-        Effect.sync(() => span.end(timing ? clock.unsafeCurrentTimeNanos() : BigInt(0), exit))
+        Effect.sync(() => {
+          const errorType = errorTypeOf(exit)
+          if (errorType !== undefined) span.attribute("error.type", errorType)
+          span.end(timing ? clock.unsafeCurrentTimeNanos() : BigInt(0), exit)
+        })
       )
   )
 
