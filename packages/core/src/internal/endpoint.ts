@@ -15,6 +15,7 @@ import {
   resolveCall,
   type Route,
   sendJson,
+  type StreamCall,
   streamValues,
   target
 } from "./pipeline.js"
@@ -445,25 +446,15 @@ export const streamEndpoint = <P, E>(
   const streamMethod = `${descriptor.name}.stream`
   const streamingMethod = `${descriptor.name}.withStreamingResponse.create`
   const openMethod = `${descriptor.name}.openStream`
+  const callOf = (method: string, request: P, options: CallOptions | undefined): StreamCall => {
+    const { attributes, labels, name } = requestSpan(template, method, request)
+    return { name, attributes, labels, latest: template.latest, target: to, prepare: prepared(request, options) }
+  }
   return {
-    stream: (request, options) => {
-      const { attributes, labels, name } = requestSpan(template, streamMethod, request)
-      return streamValues(
-        settings,
-        { name, attributes, labels, latest: template.latest, target: to, prepare: prepared(request, options) },
-        descriptor.handler,
-        truncated
-      )
-    },
-    open: (request, options) => {
-      const { attributes, labels, name } = requestSpan(template, openMethod, request)
-      return openValues(
-        settings,
-        { name, attributes, labels, latest: template.latest, target: to, prepare: prepared(request, options) },
-        descriptor.handler,
-        truncated
-      )
-    },
+    stream: (request, options) =>
+      streamValues(settings, callOf(streamMethod, request, options), descriptor.handler, truncated),
+    open: (request, options) =>
+      openValues(settings, callOf(openMethod, request, options), descriptor.handler, truncated),
     streaming: (request, options) => {
       const { attributes, labels, name } = requestSpan(template, streamingMethod, request)
       return Effect.flatMap(
