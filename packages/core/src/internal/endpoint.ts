@@ -382,49 +382,37 @@ export const jsonEndpoint = <P, A>(
   const template = spanTemplate(settings, descriptor.name)
   const createMethod = `${descriptor.name}.${descriptor.verb}`
   const rawMethod = `${descriptor.name}.withRawResponse.${descriptor.verb}`
+  /** One call in its span and its metrics; `body` sends it and reads the value (reporting the usage it saw). */
+  const traced = <B>(
+    method: string,
+    request: P,
+    body: (span: Tracer.Span, report: (tokens: Tokens | undefined) => void) => Effect.Effect<B, TensormeshError>
+  ): Effect.Effect<B, TensormeshError> => {
+    const { attributes, labels, name } = requestSpan(template, method, request)
+    let tokens: Tokens | undefined
+    return measured(labels, withSpan(name, attributes, (span) => body(span, (t) => tokens = t)), () => tokens)
+  }
   return {
-    create: (request, options) => {
-      const { attributes, labels, name } = requestSpan(template, createMethod, request)
-      let tokens: Tokens | undefined
-      return measured(
-        labels,
-        withSpan(
-          name,
-          attributes,
-          (span) =>
-            Effect.flatMap(send(request, options, span), (body) => {
-              const decoded = decode(body.json, body)
-              if (Either.isLeft(decoded)) return Effect.fail(decoded.left)
-              tokens = annotateResponse(span, template.latest, decoded.right)
-              return Effect.succeed(decoded.right)
-            })
-        ),
-        () => tokens
-      )
-    },
-    raw: (request, options) => {
-      const { attributes, labels, name } = requestSpan(template, rawMethod, request)
-      let tokens: Tokens | undefined
-      return measured(
-        labels,
-        withSpan(
-          name,
-          attributes,
-          (span) =>
-            Effect.map(send(request, options, span), (body): RawResponse<A> => {
-              tokens = annotateResponse(span, template.latest, body.json)
-              return {
-                status: body.status,
-                headers: body.headers,
-                requestId: body.headers["x-request-id"],
-                json: body.json,
-                parse: Effect.suspend(() => decodeRaw(body.json, body))
-              }
-            })
-        ),
-        () => tokens
-      )
-    }
+    create: (request, options) =>
+      traced(createMethod, request, (span, report) =>
+        Effect.flatMap(send(request, options, span), (body) => {
+          const decoded = decode(body.json, body)
+          if (Either.isLeft(decoded)) return Effect.fail(decoded.left)
+          report(annotateResponse(span, template.latest, decoded.right))
+          return Effect.succeed(decoded.right)
+        })),
+    raw: (request, options) =>
+      traced(rawMethod, request, (span, report) =>
+        Effect.map(send(request, options, span), (body): RawResponse<A> => {
+          report(annotateResponse(span, template.latest, body.json))
+          return {
+            status: body.status,
+            headers: body.headers,
+            requestId: body.headers["x-request-id"],
+            json: body.json,
+            parse: Effect.suspend(() => decodeRaw(body.json, body))
+          }
+        }))
   }
 }
 
