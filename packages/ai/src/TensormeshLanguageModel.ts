@@ -7,7 +7,7 @@
  * ```ts
  * import { LanguageModel } from "@effect/ai"
  * import { TensormeshLanguageModel } from "@tensormesh-effect/ai"
- * import { Effect } from "effect"
+ * import * as Effect from "effect/Effect"
  *
  * const program = Effect.gen(function*() {
  *   const response = yield* LanguageModel.generateText({ prompt: "Say hello." })
@@ -25,8 +25,11 @@ import type * as Response from "@effect/ai/Response"
 import { addGenAIAnnotations } from "@effect/ai/Telemetry"
 import type { CallOptions, ChatCompletion } from "@tensormesh-effect/core"
 import { ChatStream, Tensormesh } from "@tensormesh-effect/core"
-import { Context, Effect, Layer, Stream } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
+import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
 import type { Span } from "effect/Tracer"
 import type { Simplify } from "effect/Types"
 import * as InternalErrors from "./internal/errors.js"

@@ -8,7 +8,8 @@
 import * as Tokenizer from "@effect/ai/Tokenizer"
 import { Tensormesh } from "@tensormesh-effect/core"
 import type { CallOptions } from "@tensormesh-effect/core"
-import { Effect, Layer } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as InternalErrors from "./internal/errors.js"
 import * as InternalPrompt from "./internal/prompt.js"
 

@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { samplingFields } from "./internal/sampling.js"
 import { JsonObject, NonNegativeInt, nullish, PositiveInt, UnknownRecord, WireEncodingId } from "./internal/schema.js"
 import { chatRequestWire } from "./internal/wire.js"

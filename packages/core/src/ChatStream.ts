@@ -4,7 +4,8 @@
  * @example
  * ```ts
  * import { ChatStream } from "@tensormesh-effect/core"
- * import { Effect, Stream } from "effect"
+ * import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
  *
  * const chunk = (content: string) => ({
  *   id: "chatcmpl-1",
@@ -24,7 +25,9 @@
  *
  * @since 0.1.0
  */
-import { Chunk, Effect, Stream } from "effect"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
 import type { ChatCompletion, ChatCompletionChunk } from "./ChatCompletion.js"
 import { ChatAccumulator, ChatTexts } from "./internal/chat.js"
 import { type ThinkPiece, ThinkStreamSplitter } from "./internal/think.js"

@@ -5,7 +5,8 @@
  * @example
  * ```ts
  * import { ChatTool, TensormeshTest } from "@tensormesh-effect/core"
- * import { Effect, Schema } from "effect"
+ * import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
  *
  * const weather = ChatTool.make({
  *   name: "weather",
@@ -22,7 +23,8 @@
  *
  * @since 0.2.0
  */
-import type { Effect, Schema } from "effect"
+import type * as Effect from "effect/Effect"
+import type * as Schema from "effect/Schema"
 import type * as Chat from "./ChatCompletion.js"
 import { decodeJsonText, jsonSchemaOf } from "./internal/structured.js"
 import type { UpstreamError } from "./TensormeshError.js"

@@ -3,7 +3,9 @@
  *
  * @since 0.1.0
  */
-import { Chunk, Effect, Stream } from "effect"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
 import type { Completion, CompletionChoice, CompletionChunk } from "./Completion.js"
 import type { Usage } from "./Usage.js"
 

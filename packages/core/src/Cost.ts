@@ -10,7 +10,7 @@
  * @example
  * ```ts
  * import { Cost } from "@tensormesh-effect/core"
- * import { Effect } from "effect"
+ * import * as Effect from "effect/Effect"
  *
  * const pricing: Cost.Pricing = { "openai/gpt-oss-120b": { input: 2, cachedInput: 0.5, output: 8 } }
  *
@@ -29,7 +29,9 @@
  *
  * @since 0.2.0
  */
-import { Effect, Option, Ref } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
 
 /**
  * Prices per million tokens; `cachedInput` defaults to `input` (no discount).

@@ -5,7 +5,10 @@
  * @since 0.1.0
  */
 import type * as Headers from "@effect/platform/Headers"
-import type { Effect, Schema, Scope, Stream } from "effect"
+import type * as Effect from "effect/Effect"
+import type * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import type * as Stream from "effect/Stream"
 import type {
   ChatCompletion,
   ChatCompletionChoice,

@@ -8,7 +8,12 @@
  * @since 0.2.0
  */
 import type * as RateLimiter from "@effect/experimental/RateLimiter"
-import { Context, type Duration, type Effect, Layer, Schema, type Scope } from "effect"
+import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import * as internal from "./internal/limitStore.js"
 import type { UpstreamError } from "./TensormeshError.js"
 

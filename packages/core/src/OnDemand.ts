@@ -4,7 +4,9 @@
  * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
-import { Context, type Effect, type Layer } from "effect"
+import * as Context from "effect/Context"
+import type * as Effect from "effect/Effect"
+import type * as Layer from "effect/Layer"
 import type { OnDemandOptions } from "./ClientOptions.js"
 import type { InferenceClient } from "./InferenceClient.js"
 import * as internal from "./internal/layers.js"

@@ -3,7 +3,10 @@
  *
  * @since 0.1.0
  */
-import { Chunk, Effect, Option, Stream } from "effect"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
 import { boundJson } from "./internal/errors.js"
 import type { Response, ResponseStreamEvent } from "./Responses.js"
 import { UpstreamError } from "./TensormeshError.js"

@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /**
  * Any 2xx answer is healthy; vLLM sends an empty body, which reads as `{ status: "ok" }`.

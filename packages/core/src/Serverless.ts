@@ -5,7 +5,9 @@
  * ```ts
  * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
  * import { Serverless, ServerlessLayer } from "@tensormesh-effect/core"
- * import { Effect, Layer, Redacted } from "effect"
+ * import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
  *
  * const program = Effect.gen(function*() {
  *   const tm = yield* Serverless
@@ -27,7 +29,9 @@
  * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
-import { Context, type Effect, type Layer } from "effect"
+import * as Context from "effect/Context"
+import type * as Effect from "effect/Effect"
+import type * as Layer from "effect/Layer"
 import type { ClientOptions } from "./ClientOptions.js"
 import type { InferenceClient } from "./InferenceClient.js"
 import * as internal from "./internal/layers.js"

@@ -4,7 +4,9 @@
  *
  * @since 0.1.0
  */
-import { Duration, type Effect, type Redacted } from "effect"
+import * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import type * as Redacted from "effect/Redacted"
 import * as internal from "./internal/config.js"
 import type { ValidationError } from "./TensormeshError.js"
 

@@ -11,7 +11,8 @@
  *
  * @since 0.2.0
  */
-import { Metric, MetricBoundaries } from "effect"
+import * as Metric from "effect/Metric"
+import * as MetricBoundaries from "effect/MetricBoundaries"
 
 /**
  * The conventions' bucket boundaries for `gen_ai.client.token.usage`: powers of 4 from 1 to 4^13.

@@ -4,7 +4,8 @@
  *
  * @since 0.2.0
  */
-import { Context, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Layer from "effect/Layer"
 import type { InferenceClient } from "./InferenceClient.js"
 import { OnDemand } from "./OnDemand.js"
 import { Serverless } from "./Serverless.js"
@@ -15,7 +16,7 @@ import { Serverless } from "./Serverless.js"
  * @example
  * ```ts
  * import { Tensormesh, ServerlessLayer } from "@tensormesh-effect/core"
- * import { Layer } from "effect"
+ * import * as Layer from "effect/Layer"
  *
  * // an app written against Tensormesh, run on serverless
  * const AppSurface = Tensormesh.serverless.pipe(Layer.provide(ServerlessLayer()))

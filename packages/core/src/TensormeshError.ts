@@ -8,7 +8,8 @@
  * @example
  * ```ts
  * import { type TensormeshError, UpstreamError } from "@tensormesh-effect/core"
- * import { Duration, Effect } from "effect"
+ * import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
  *
  * const call: Effect.Effect<string, TensormeshError> = Effect.fail(
  *   new UpstreamError({ reason: "RateLimited", status: 429, retryable: true, retryAfter: Duration.seconds(2) })
@@ -24,8 +25,8 @@
  *
  * @since 0.1.0
  */
-import { Schema } from "effect"
 import { NodeInspectSymbol } from "effect/Inspectable"
+import * as Schema from "effect/Schema"
 
 const common = {
   /**

@@ -9,7 +9,8 @@
  * @example
  * ```ts
  * import { ChatStream, Tensormesh, TensormeshTest } from "@tensormesh-effect/core"
- * import { Effect, Stream } from "effect"
+ * import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
  *
  * const Fake = TensormeshTest.layer({
  *   chat: {
@@ -32,7 +33,8 @@
  *
  * @since 0.2.0
  */
-import type { Duration, Layer } from "effect"
+import type * as Duration from "effect/Duration"
+import type * as Layer from "effect/Layer"
 import type * as Chat from "./ChatCompletion.js"
 import type * as Completions from "./Completion.js"
 import type { InferenceClient } from "./InferenceClient.js"

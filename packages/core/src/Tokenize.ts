@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { ChatMessageParam, ChatTool } from "./ChatCompletion.js"
 import { Int, JsonObject, NonNegativeInt, nullish, WireEncodingId } from "./internal/schema.js"
 import { chatRequestWire } from "./internal/wire.js"

@@ -11,7 +11,12 @@
  */
 import type * as Headers from "@effect/platform/Headers"
 import type * as HttpClient from "@effect/platform/HttpClient"
-import { type Chunk, Context, type Effect, Layer, Schema, type Scope } from "effect"
+import type * as Chunk from "effect/Chunk"
+import * as Context from "effect/Context"
+import type * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import * as internal from "./internal/httpTransport.js"
 
 /**

@@ -61,7 +61,7 @@
  * @example
  * ```ts
  * import * as LocalServer from "@tensormesh-effect/node/LocalServer"
- * import { Effect } from "effect"
+ * import * as Effect from "effect/Effect"
  *
  * const program = Effect.gen(function*() {
  *   const server = yield* LocalServer.LocalServer
@@ -74,8 +74,12 @@
  */
 import type { ServeError } from "@effect/platform/HttpServerError"
 import type { ClientOptions, OnDemand, Serverless, ValidationError } from "@tensormesh-effect/core"
-import type { Duration, Effect, Either, Scope } from "effect"
-import { Context, Layer } from "effect"
+import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import type * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
 import * as clientLayers from "./internal/localServer/clientLayers.js"
 import * as faults from "./internal/localServer/faults.js"
 import * as inspect from "./internal/localServer/inspect.js"

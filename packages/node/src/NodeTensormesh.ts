@@ -34,7 +34,10 @@ import type {
   Transport,
   ValidationError
 } from "@tensormesh-effect/core"
-import type { Duration, Effect, Layer, Redacted } from "effect"
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import type * as Layer from "effect/Layer"
+import type * as Redacted from "effect/Redacted"
 import * as describeInternal from "./internal/config/describe.js"
 import * as internal from "./internal/config/layers.js"
 import type { LoadOptions } from "./TmConfig.js"
@@ -203,7 +206,7 @@ export const layer: (options?: LayerOptions) => Layer.Layer<Serverless | OnDeman
  * ```ts
  * import { NodeTensormesh } from "@tensormesh-effect/node"
  * import { Tensormesh } from "@tensormesh-effect/core"
- * import { Effect } from "effect"
+ * import * as Effect from "effect/Effect"
  *
  * const program = Effect.gen(function*() {
  *   const tm = yield* Tensormesh

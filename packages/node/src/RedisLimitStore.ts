@@ -13,7 +13,7 @@
  * ```ts
  * import { ServerlessLayer } from "@tensormesh-effect/core"
  * import * as RedisLimitStore from "@tensormesh-effect/node/RedisLimitStore"
- * import { Layer } from "effect"
+ * import * as Layer from "effect/Layer"
  *
  * const Surface = ServerlessLayer({ limits: { concurrency: 8, requests: { limit: 600, window: "1 minute" } } }).pipe(
  *   Layer.provide(RedisLimitStore.layer({ url: "redis://127.0.0.1:6379" }))
@@ -24,7 +24,14 @@
  */
 import type { LimitStore, ValidationError } from "@tensormesh-effect/core"
 import { LimitStore as LimitStoreTag } from "@tensormesh-effect/core"
-import { Config, type ConfigError, type Duration, Effect, Layer, Option, type Redacted, type Scope } from "effect"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
 import * as internal from "./internal/redisLimitStore.js"
 
 /**

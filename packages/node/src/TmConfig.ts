@@ -11,7 +11,9 @@
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import type { ValidationError } from "@tensormesh-effect/core"
-import { Effect, Option, type Redacted } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
 import * as internal from "./internal/config/tm.js"
 
 /**

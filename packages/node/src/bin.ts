@@ -5,7 +5,9 @@
  * @since 0.1.0
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Console, Effect, Either } from "effect"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Cli from "./internal/localServer/cli.js"
 import * as LocalServer from "./LocalServer.js"
 

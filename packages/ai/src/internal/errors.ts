@@ -5,7 +5,8 @@
  */
 import * as AiError from "@effect/ai/AiError"
 import { isTensormeshError, type TensormeshError } from "@tensormesh-effect/core"
-import { Duration, Option } from "effect"
+import * as Duration from "effect/Duration"
+import * as Option from "effect/Option"
 
 /** @internal */
 export interface Site {

@@ -8,8 +8,9 @@ import type * as LanguageModel from "@effect/ai/LanguageModel"
 import type * as Prompt from "@effect/ai/Prompt"
 import * as Tool from "@effect/ai/Tool"
 import type { ChatCompletion } from "@tensormesh-effect/core"
-import type { Schema } from "effect"
-import { Effect, Encoding } from "effect"
+import * as Effect from "effect/Effect"
+import * as Encoding from "effect/Encoding"
+import type * as Schema from "effect/Schema"
 
 type Message = ChatCompletion.ChatMessageParam
 type ContentPart = typeof ChatCompletion.ContentPart.Type

@@ -7,7 +7,7 @@ import * as AiError from "@effect/ai/AiError"
 import type * as Response from "@effect/ai/Response"
 import * as Tool from "@effect/ai/Tool"
 import type { ChatCompletion, Usage } from "@tensormesh-effect/core"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 
 const MODULE = "TensormeshLanguageModel"
 const MAX_SHOWN_ARGUMENTS = 200

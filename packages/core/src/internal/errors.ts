@@ -1,6 +1,7 @@
 import type * as Headers from "@effect/platform/Headers"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
-import { Duration, type ParseResult } from "effect"
+import * as Duration from "effect/Duration"
+import type * as ParseResult from "effect/ParseResult"
 import {
   AuthError,
   type TensormeshError,

@@ -1,4 +1,6 @@
-import { Channel, Chunk, type Effect } from "effect"
+import * as Channel from "effect/Channel"
+import * as Chunk from "effect/Chunk"
+import type * as Effect from "effect/Effect"
 import { type TensormeshError, UpstreamError } from "../TensormeshError.js"
 import { boundText, parseErrorBody } from "./errors.js"
 import { type SseEvent, SseEventTooLarge, SseParser } from "./sse.js"

@@ -1,5 +1,8 @@
 import * as RateLimiter from "@effect/experimental/RateLimiter"
-import { Duration, Effect, Exit, Scope } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
 import { type LimitStore, LimitStoreError } from "../LimitStore.js"
 import { UpstreamError } from "../TensormeshError.js"
 

@@ -1,20 +1,18 @@
 import type * as Headers from "@effect/platform/Headers"
-import {
-  Channel,
-  Chunk,
-  type Clock,
-  Duration,
-  Effect,
-  ExecutionStrategy,
-  Exit,
-  type MetricLabel,
-  Option,
-  Random,
-  Redacted,
-  Scope,
-  Stream,
-  type Tracer
-} from "effect"
+import * as Channel from "effect/Channel"
+import * as Chunk from "effect/Chunk"
+import type * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as ExecutionStrategy from "effect/ExecutionStrategy"
+import * as Exit from "effect/Exit"
+import type * as MetricLabel from "effect/MetricLabel"
+import * as Option from "effect/Option"
+import * as Random from "effect/Random"
+import * as Redacted from "effect/Redacted"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import type * as Tracer from "effect/Tracer"
 import type { CallOptions } from "../ClientOptions.js"
 import { AuthError, type TensormeshError, UpstreamError } from "../TensormeshError.js"
 import type * as Transport from "../Transport.js"

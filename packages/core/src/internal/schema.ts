@@ -1,4 +1,6 @@
-import { ParseResult, Schema, SchemaAST as AST } from "effect"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import * as AST from "effect/SchemaAST"
 
 /**
  * A key that real servers either omit or send as `null` (vLLM sends every optional key as null in JSON bodies and

@@ -1,4 +1,6 @@
-import { Duration, Effect, Redacted } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
 import type { ClientOptions, Limits, OnDemandOptions } from "../ClientOptions.js"
 import { LimitStore } from "../LimitStore.js"
 import { baseUrlProblem, DEFAULT_SERVERLESS_BASE_URL, defaults, isUserId, splitBaseUrl } from "../Settings.js"

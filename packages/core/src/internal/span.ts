@@ -1,4 +1,9 @@
-import { Channel, Effect, type Exit, FiberRef, type Scope, type Tracer } from "effect"
+import * as Channel from "effect/Channel"
+import * as Effect from "effect/Effect"
+import type * as Exit from "effect/Exit"
+import * as FiberRef from "effect/FiberRef"
+import type * as Scope from "effect/Scope"
+import type * as Tracer from "effect/Tracer"
 import { errorTypeOf } from "./telemetry.js"
 
 // One span per call, of kind `client`, named as the GenAI conventions say (`internal/telemetry.ts`), for effects and streams alike: made when the call

@@ -13,7 +13,7 @@
  *
  * @internal
  */
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import type { ValidationError } from "../TensormeshError.js"
 import { invalidRequest as invalidRequestOf } from "./errors.js"
 

@@ -1,4 +1,7 @@
-import { Effect, JSONSchema, type ParseResult, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as JSONSchema from "effect/JSONSchema"
+import type * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 import type * as Chat from "../ChatCompletion.js"
 import type { CallOptions } from "../ClientOptions.js"
 import type { ParsedChatCompletion, ParseOptions } from "../InferenceClient.js"

@@ -1,4 +1,7 @@
-import { type Clock, Duration, Effect, FiberId } from "effect"
+import type * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as FiberId from "effect/FiberId"
 
 /**
  * Timers of the pipeline: a task run after `millis` unless cancelled first. Every timeout of the SDK (per attempt,

@@ -1,4 +1,4 @@
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import { UpstreamError } from "../../TensormeshError.js"
 import type { Decoder } from "../endpoint.js"
 import { CONTINUE, eventJson, type Handler, STOP, streamError } from "../events.js"

@@ -1,4 +1,5 @@
-import { Either, type Schema } from "effect"
+import * as Either from "effect/Either"
+import type * as Schema from "effect/Schema"
 import * as Responses from "../../Responses.js"
 import { UpstreamError } from "../../TensormeshError.js"
 import { type Decoder, type JsonDescriptor, makeDecoder, post, type StreamDescriptor } from "../endpoint.js"

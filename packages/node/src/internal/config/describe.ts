@@ -1,4 +1,5 @@
-import { Duration, Redacted } from "effect"
+import * as Duration from "effect/Duration"
+import * as Redacted from "effect/Redacted"
 import type * as Api from "../../NodeTensormesh.js"
 import type { Resolved, Setting } from "./resolve.js"
 

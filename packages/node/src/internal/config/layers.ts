@@ -9,7 +9,10 @@ import {
   type Transport as CoreTransport,
   type ValidationError
 } from "@tensormesh-effect/core"
-import { Config, Effect, Layer, Option } from "effect"
+import * as Config from "effect/Config"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import type * as Api from "../../NodeTensormesh.js"
 import * as Transport from "../transport.js"
 import { describe } from "./describe.js"

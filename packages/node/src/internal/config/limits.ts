@@ -1,5 +1,5 @@
 import { type Limits, Settings, type ValidationError } from "@tensormesh-effect/core"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { configError } from "./errors.js"
 
 /**

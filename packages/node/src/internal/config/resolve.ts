@@ -1,6 +1,7 @@
 import type * as FileSystem from "@effect/platform/FileSystem"
 import { type ClientOptions, type Limits, Settings, type ValidationError } from "@tensormesh-effect/core"
-import { Effect, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import type * as Api from "../../NodeTensormesh.js"
 import type * as TmApi from "../../TmConfig.js"
 import { configError } from "./errors.js"

@@ -3,7 +3,7 @@
  *
  * @internal
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { type ApiFailure, badRequest } from "./errors.js"
 import {
   type AnswerFormat,

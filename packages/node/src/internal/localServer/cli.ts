@@ -3,7 +3,7 @@
  *
  * @internal
  */
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import type * as Api from "../../LocalServer.js"
 import { parseFaultRule } from "./faults.js"
 import { REQUESTS_PATH } from "./inspect.js"

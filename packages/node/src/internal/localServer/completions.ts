@@ -4,7 +4,7 @@
  *
  * @internal
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { answerFormat, checkSampling, stopList } from "./chat.js"
 import { type ApiFailure, badRequest } from "./errors.js"
 import { type Generation, idsOf, type Plan, run, textOf } from "./generation.js"

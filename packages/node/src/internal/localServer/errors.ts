@@ -3,7 +3,7 @@
  *
  * @internal
  */
-import { Data } from "effect"
+import * as Data from "effect/Data"
 import { STATUS_CODES } from "node:http"
 
 /**

@@ -3,7 +3,7 @@
  *
  * @internal
  */
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import type * as Api from "../../LocalServer.js"
 import { defaultMessage, flatBody, nestedBody } from "./errors.js"
 import * as Reply from "./reply.js"

@@ -6,7 +6,7 @@
  *
  * @internal
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { answerFormat, checkSampling, kvTransferParams, stopList } from "./chat.js"
 import { type ApiFailure, badRequest, notFound } from "./errors.js"
 import { type AnswerFormat, digest, type Generation, planChat, run, textOf, type ToolSelection } from "./generation.js"

@@ -3,7 +3,7 @@
  *
  * @internal
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type * as Api from "../../LocalServer.js"
 import { chatCompletions } from "./chat.js"
 import { completions } from "./completions.js"

@@ -4,7 +4,7 @@
  *
  * @internal
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { type ApiFailure, badRequest } from "./errors.js"
 
 /** @internal */
