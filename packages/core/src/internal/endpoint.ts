@@ -4,7 +4,6 @@ import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
-import type * as Tracer from "effect/Tracer"
 import type { CallOptions } from "../ClientOptions.js"
 import type { RawResponse, StreamingResponse } from "../InferenceClient.js"
 import type { TensormeshError, UpstreamError, ValidationIssue } from "../TensormeshError.js"
@@ -27,9 +26,9 @@ import {
 } from "./pipeline.js"
 import { requestParseOptions, responseParseOptions, wireEncoding } from "./schema.js"
 import type { Settings } from "./settings.js"
-import { withSpan } from "./span.js"
+import { withCall } from "./span.js"
 import { checkStreamFlag } from "./streamFlag.js"
-import { annotateResponse, measured, requestSpan, spanTemplate, type Tokens } from "./telemetry.js"
+import { annotateResponse, type CallRecord, requestSpan, spanTemplate } from "./telemetry.js"
 
 // Typed endpoint descriptors (one file per API resource under `resources/`) and the endpoints built from them over
 // the pipeline. A descriptor pairs a route with its request and response schemas: the request and response types of
@@ -377,48 +376,47 @@ export const jsonEndpoint = <P, A>(
   const decodeRaw = withPreprocess(makeDecoder(descriptor.result, post, false))
   const to = target(settings, descriptor.route, "application/json")
   const lenient = descriptor.lenient === true
-  const send = (request: P, options: CallOptions | undefined, span: Tracer.Span) =>
+  const send = (request: P, options: CallOptions | undefined, record: CallRecord) =>
     Effect.flatMap(
       prepare(settings, defaults, descriptor.route, encode, request, options),
       ({ body, call, limited }) =>
         limited === undefined
-          ? sendJson(settings, to, body, call, span, lenient)
-          : Effect.ensuring(sendJson(settings, to, body, call, span, lenient, limited), annotateWait(span, limited))
+          ? sendJson(settings, to, body, call, record, lenient)
+          : Effect.ensuring(
+            sendJson(settings, to, body, call, record, lenient, limited),
+            annotateWait(record.span, limited)
+          )
     )
   const template = spanTemplate(settings, descriptor.name)
   const createMethod = `${descriptor.name}.${descriptor.verb}`
   const rawMethod = `${descriptor.name}.withRawResponse.${descriptor.verb}`
-  /** One call in its span and its metrics; `body` sends it and reads the value (reporting the usage it saw). */
-  const traced = <B>(
-    method: string,
-    request: P,
-    body: (span: Tracer.Span, report: (tokens: Tokens | undefined) => void) => Effect.Effect<B, TensormeshError>
-  ): Effect.Effect<B, TensormeshError> => {
-    const { attributes, labels, name } = requestSpan(template, method, request)
-    let tokens: Tokens | undefined
-    return measured(labels, withSpan(name, attributes, (span) => body(span, (t) => tokens = t)), () => tokens)
-  }
   return {
     create: (request, options) =>
-      traced(createMethod, request, (span, report) =>
-        Effect.flatMap(send(request, options, span), (body) => {
-          const decoded = decode(body.json, body)
-          if (Either.isLeft(decoded)) return Effect.fail(decoded.left)
-          report(annotateResponse(span, template.latest, decoded.right))
-          return Effect.succeed(decoded.right)
-        })),
+      withCall(
+        requestSpan(template, createMethod, request),
+        (record) =>
+          Effect.flatMap(send(request, options, record), (body) => {
+            const decoded = decode(body.json, body)
+            if (Either.isLeft(decoded)) return Effect.fail(decoded.left)
+            record.tokens = annotateResponse(record.span, template.latest, decoded.right)
+            return Effect.succeed(decoded.right)
+          })
+      ),
     raw: (request, options) =>
-      traced(rawMethod, request, (span, report) =>
-        Effect.map(send(request, options, span), (body): RawResponse<A> => {
-          report(annotateResponse(span, template.latest, body.json))
-          return {
-            status: body.status,
-            headers: body.headers,
-            requestId: body.headers["x-request-id"],
-            json: body.json,
-            parse: Effect.suspend(() => decodeRaw(body.json, body))
-          }
-        }))
+      withCall(
+        requestSpan(template, rawMethod, request),
+        (record) =>
+          Effect.map(send(request, options, record), (body): RawResponse<A> => {
+            record.tokens = annotateResponse(record.span, template.latest, body.json)
+            return {
+              status: body.status,
+              headers: body.headers,
+              requestId: body.headers["x-request-id"],
+              json: body.json,
+              parse: Effect.suspend(() => decodeRaw(body.json, body))
+            }
+          })
+      )
   }
 }
 
@@ -440,44 +438,39 @@ export const streamEndpoint = <P, E>(
   const streamMethod = `${descriptor.name}.stream`
   const streamingMethod = `${descriptor.name}.withStreamingResponse.create`
   const openMethod = `${descriptor.name}.openStream`
-  const callOf = (method: string, request: P, options: CallOptions | undefined): StreamCall => {
-    const { attributes, labels, name } = requestSpan(template, method, request)
-    return { name, attributes, labels, latest: template.latest, target: to, prepare: prepared(request, options) }
-  }
+  const callOf = (method: string, request: P, options: CallOptions | undefined): StreamCall => ({
+    ...requestSpan(template, method, request),
+    latest: template.latest,
+    target: to,
+    prepare: prepared(request, options)
+  })
   return {
     stream: (request, options) =>
       streamValues(settings, callOf(streamMethod, request, options), descriptor.handler, truncated),
     open: (request, options) =>
       openValues(settings, callOf(openMethod, request, options), descriptor.handler, truncated),
-    streaming: (request, options) => {
-      const { attributes, labels, name } = requestSpan(template, streamingMethod, request)
-      return Effect.flatMap(
+    streaming: (request, options) =>
+      Effect.flatMap(
         Effect.scope,
         (scope) =>
-          measured(
-            labels,
-            withSpan(
-              name,
-              attributes,
-              (span) =>
-                Effect.flatMap(prepared(request, options), ({ body, call, limited }) =>
-                  Effect.map(
-                    Scope.extend(
-                      Effect.ensuring(openLines(settings, to, body, call, span, limited), annotateWait(span, limited)),
-                      scope
-                    ),
-                    (opened): StreamingResponse => ({
-                      status: opened.status,
-                      headers: opened.headers,
-                      requestId: opened.headers["x-request-id"],
-                      lines: opened.lines
-                    })
-                  ))
-            ),
-            () => undefined
-          )
+          withCall(requestSpan(template, streamingMethod, request), (record) =>
+            Effect.flatMap(prepared(request, options), ({ body, call, limited }) =>
+              Effect.map(
+                Scope.extend(
+                  Effect.ensuring(
+                    openLines(settings, to, body, call, record, limited),
+                    annotateWait(record.span, limited)
+                  ),
+                  scope
+                ),
+                (opened): StreamingResponse => ({
+                  status: opened.status,
+                  headers: opened.headers,
+                  requestId: opened.headers["x-request-id"],
+                  lines: opened.lines
+                })
+              )))
       )
-    }
   }
 }
 

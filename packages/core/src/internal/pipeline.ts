@@ -6,7 +6,6 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
-import type * as MetricLabel from "effect/MetricLabel"
 import * as Option from "effect/Option"
 import * as Random from "effect/Random"
 import * as Redacted from "effect/Redacted"
@@ -21,9 +20,9 @@ import { eventsChannel, type Handler } from "./events.js"
 import { annotateWait, type LimitedCall, mergeLimits, type ResolvedLimits, resolveLimits } from "./limits.js"
 import { loggedAttempt, type Outcome } from "./log.js"
 import { resolveTimings, type Settings } from "./settings.js"
-import { channelWithSpan, scopedSpan } from "./span.js"
+import { type CallSpec, channelWithCall, scopedCall } from "./span.js"
 import { DEFAULT_MAX_EVENT_SIZE, LineSplitter } from "./sse.js"
-import { callEnded, callStarted, currentCallLabels, observing, retried, StreamObserver, tokensOf } from "./telemetry.js"
+import { type CallRecord, observing, StreamObserver } from "./telemetry.js"
 import { type Timer, timerOf } from "./timer.js"
 import { USER_AGENT } from "./version.js"
 
@@ -271,6 +270,7 @@ const withRetries = <A>(
   call: Call,
   clock: Clock.Clock,
   attempt: (millis: number) => Effect.Effect<A, TensormeshError>,
+  record: CallRecord | undefined,
   limited?: LimitedCall | undefined,
   hold?: Scope.Scope | undefined
 ): Effect.Effect<A, TensormeshError> => {
@@ -287,7 +287,8 @@ const withRetries = <A>(
       return Effect.flatMap(backoff(retry), (wait) => {
         const delay = Math.max(wait, error.retryAfter === undefined ? 0 : Duration.toMillis(error.retryAfter))
         if (clock.unsafeCurrentTimeMillis() - start + delay >= call.totalTimeout) return Effect.fail(error)
-        return Effect.zipRight(retried, Effect.flatMap(Effect.sleep(delay), () => loop(retry + 1)))
+        record?.retried()
+        return Effect.flatMap(Effect.sleep(delay), () => loop(retry + 1))
       })
     })
   }
@@ -520,13 +521,13 @@ export const sendJson = (
   target: Target,
   body: string | undefined,
   call: Call,
-  span: Tracer.AnySpan | undefined,
+  record: CallRecord | undefined,
   lenient = false,
   limited?: LimitedCall | undefined
 ): Effect.Effect<JsonBody, TensormeshError> =>
   Effect.clockWith((clock) => {
     const timer = timerOf(clock)
-    const request = requestOf(settings, target, body, call, span)
+    const request = requestOf(settings, target, body, call, record?.span)
     let attempts = 0
     const sent = withRetries(
       target.route.method,
@@ -553,6 +554,7 @@ export const sendJson = (
           jsonOutcome
         )
       },
+      record,
       limited
     )
     return limited === undefined ? sent : Effect.tap(sent, (response) => limited.used(usageOf(response.json)))
@@ -621,7 +623,8 @@ interface OpenStream {
 /** The per-stream state that outlives one attempt: the scope the exchange lives in, and its current exchange. */
 interface StreamState {
   readonly scope: Scope.CloseableScope
-  readonly span: Tracer.Span | undefined
+  /** The call's span and metrics. */
+  readonly record: CallRecord | undefined
   exchange: Exchange | undefined
   /** Cancels the stream's total deadline. */
   cancelDeadline?: (() => void) | undefined
@@ -647,7 +650,7 @@ const openStream = (
 ): Effect.Effect<OpenStream, TensormeshError> =>
   Effect.clockWith((clock) => {
     const timer = timerOf(clock)
-    const request = requestOf(settings, target, body, call, state.span)
+    const request = requestOf(settings, target, body, call, state.record?.span)
     const attempt = (millis: number): Effect.Effect<OpenStream, TensormeshError> =>
       Effect.suspend(() => {
         state.exchange?.close()
@@ -728,7 +731,7 @@ const openStream = (
         streamOutcome
       )
     return Effect.tap(
-      withRetries(target.route.method, call, clock, logged, state.limited, state.scope),
+      withRetries(target.route.method, call, clock, logged, state.record, state.limited, state.scope),
       (opened) => {
         state.opened = opened
       }
@@ -743,7 +746,7 @@ const releaseStream = (state: StreamState, exit: Parameters<typeof Scope.close>[
     if (limited === undefined) return Scope.close(state.scope, exit)
     return Effect.zipRight(
       Scope.close(state.scope, exit),
-      Effect.zipRight(limited.used(state.observer?.usage), annotateWait(state.span, limited))
+      Effect.zipRight(limited.used(state.observer?.usage), annotateWait(state.record?.span, limited))
     )
   })
 
@@ -767,13 +770,9 @@ const drainBody = (state: StreamState): Effect.Effect<void> => {
  *
  * @internal
  */
-export interface StreamCall {
-  readonly name: string
-  readonly attributes: Record<string, unknown>
+export interface StreamCall extends CallSpec {
   /** The latest GenAI names (`OTEL_SEMCONV_STABILITY_OPT_IN`). */
   readonly latest: boolean
-  /** The call's metric labels. */
-  readonly labels: ReadonlyArray<MetricLabel.MetricLabel>
   readonly target: Target
   readonly prepare: Effect.Effect<
     { readonly body: string; readonly call: Call; readonly limited: LimitedCall | undefined },
@@ -793,26 +792,20 @@ export const streamValues = <A>(
   handler: (secrets: ReadonlyArray<string>) => Handler<A>,
   truncated: () => UpstreamError
 ): Stream.Stream<A, TensormeshError> =>
-  Stream.fromChannel(channelWithSpan(
-    spec.name,
-    spec.attributes,
-    (span) =>
-      Effect.clockWith((clock) =>
-        Effect.map(
-          Effect.zipRight(Effect.labelMetrics(callStarted, spec.labels), Scope.make()),
-          (scope): StreamState => ({
-            scope,
-            span,
-            exchange: undefined,
-            observer: new StreamObserver(clock, clock.unsafeCurrentTimeNanos())
-          })
-        )
-      ),
+  Stream.fromChannel(channelWithCall(
+    spec,
+    (record) =>
+      Effect.map(Scope.make(), (scope): StreamState => ({
+        scope,
+        record,
+        exchange: undefined,
+        observer: new StreamObserver(record.clock, record.startedAt)
+      })),
     (state) => {
       const events = eventsChannel(
         Effect.flatMap(spec.prepare, ({ body, call, limited }) => {
           state.limited = limited
-          return Effect.locally(openStream(settings, spec.target, body, call, state), currentCallLabels, spec.labels)
+          return openStream(settings, spec.target, body, call, state)
         }),
         () => observing(handler(settings.secrets), state.observer!),
         truncated
@@ -825,15 +818,10 @@ export const streamValues = <A>(
     (state, exit) =>
       Effect.zipRight(
         releaseStream(state, exit),
-        Effect.clockWith((clock) => {
+        Effect.sync(() => {
           const observer = state.observer!
-          const tokens = state.span === undefined
-            ? tokensOf(observer.usage)
-            : observer.annotate(state.span, spec.latest)
-          return Effect.labelMetrics(
-            callEnded(observer.startedAt, clock.unsafeCurrentTimeNanos(), exit, tokens, observer),
-            spec.labels
-          )
+          state.record!.tokens = observer.annotate(state.record!.span, spec.latest)
+          return observer
         })
       )
   ))
@@ -855,76 +843,61 @@ export const openValues = <A>(
   Effect.flatMap(
     Effect.scope,
     (outer) =>
-      Effect.flatMap(scopedSpan(spec.name, spec.attributes), (span) =>
-        Effect.clockWith((clock) =>
-          Effect.flatMap(Scope.fork(outer, ExecutionStrategy.sequential), (scope) => {
-            const state: StreamState = {
-              scope,
-              span,
-              exchange: undefined,
-              observer: new StreamObserver(clock, clock.unsafeCurrentTimeNanos())
-            }
-            let released = false
-            // the stream's end or the scope's, whichever comes first: the request aborted, the span and the metrics
-            // recorded as for `stream`
-            const release = (exit: Exit.Exit<unknown, unknown>) =>
-              Effect.suspend(() => {
-                if (released) {
-                  return Effect.void
-                }
-                released = true
-                return Effect.zipRight(
-                  releaseStream(state, exit),
-                  Effect.clockWith((clock) => {
-                    const observer = state.observer!
-                    const tokens = observer.annotate(span, spec.latest)
-                    return Effect.labelMetrics(
-                      callEnded(observer.startedAt, clock.unsafeCurrentTimeNanos(), exit, tokens, observer),
-                      spec.labels
-                    )
-                  })
-                )
-              })
-            return Effect.zipRight(
-              Scope.addFinalizer(
-                outer,
-                Effect.suspend(() =>
-                  release(Exit.void)
-                )
-              ),
-              Effect.withParentSpan(
-                Effect.flatMap(Effect.labelMetrics(callStarted, spec.labels), () => spec.prepare).pipe(
-                  Effect.flatMap(({ body, call, limited }) => {
-                    state.limited = limited
-                    return Effect.map(
-                      Effect.locally(
-                        openStream(settings, spec.target, body, call, state),
-                        currentCallLabels,
-                        spec.labels
-                      ),
-                      (opened) => {
-                        const events = eventsChannel(
-                          Effect.succeed(opened),
-                          () => observing(handler(settings.secrets), state.observer!),
-                          truncated
-                        )
-                        const read = Channel.zipLeft(
-                          events,
-                          Channel.fromEffect(
-                            Effect.suspend(() => state.limited === undefined ? Effect.void : drainBody(state))
-                          )
-                        )
-                        return Stream.ensuringWith(Stream.fromChannel(read), release)
-                      }
-                    )
-                  }),
-                  Effect.tapErrorCause((cause) => release(Exit.failCause(cause)))
-                ),
-                span
+      Effect.flatMap(scopedCall(spec), (record) =>
+        Effect.flatMap(Scope.fork(outer, ExecutionStrategy.sequential), (scope) => {
+          const state: StreamState = {
+            scope,
+            record,
+            exchange: undefined,
+            observer: new StreamObserver(record.clock, record.startedAt)
+          }
+          let released = false
+          // the stream's end or the scope's, whichever comes first: the request aborted, the span and the metrics
+          // recorded as for `stream`
+          const release = (exit: Exit.Exit<unknown, unknown>) =>
+            Effect.suspend(() => {
+              if (released) {
+                return Effect.void
+              }
+              released = true
+              return Effect.zipRight(
+                releaseStream(state, exit),
+                Effect.sync(() => {
+                  const observer = state.observer!
+                  record.tokens = observer.annotate(record.span, spec.latest)
+                  record.end(exit, observer)
+                })
               )
+            })
+          return Effect.zipRight(
+            Scope.addFinalizer(
+              outer,
+              Effect.suspend(() =>
+                release(Exit.void)
+              )
+            ),
+            Effect.withParentSpan(
+              Effect.flatMap(spec.prepare, ({ body, call, limited }) => {
+                state.limited = limited
+                return Effect.map(openStream(settings, spec.target, body, call, state), (opened) => {
+                  const events = eventsChannel(
+                    Effect.succeed(opened),
+                    () => observing(handler(settings.secrets), state.observer!),
+                    truncated
+                  )
+                  const read = Channel.zipLeft(
+                    events,
+                    Channel.fromEffect(
+                      Effect.suspend(() => state.limited === undefined ? Effect.void : drainBody(state))
+                    )
+                  )
+                  return Stream.ensuringWith(Stream.fromChannel(read), release)
+                })
+              }).pipe(Effect.tapErrorCause((cause) => release(Exit.failCause(cause)))),
+              record.span
             )
-          })
-        ))
+          )
+        }))
   )
 
 /**
@@ -939,7 +912,7 @@ export const openLines = (
   target: Target,
   body: string,
   call: Call,
-  span: Tracer.Span | undefined,
+  record: CallRecord | undefined,
   limited?: LimitedCall | undefined
 ): Effect.Effect<
   {
@@ -952,7 +925,7 @@ export const openLines = (
 > =>
   Effect.flatMap(Effect.scope, (outer) =>
     Effect.flatMap(Scope.fork(outer, { _tag: "Sequential" }), (scope) => {
-      const state: StreamState = { scope, span, exchange: undefined, limited }
+      const state: StreamState = { scope, record, exchange: undefined, limited }
       return Effect.zipRight(
         Scope.addFinalizer(outer, Effect.sync(() => state.exchange?.close())),
         Effect.map(openStream(settings, target, body, call, state), (opened) => ({

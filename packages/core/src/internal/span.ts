@@ -1,71 +1,72 @@
 import * as Channel from "effect/Channel"
 import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
-import * as FiberRef from "effect/FiberRef"
 import type * as Scope from "effect/Scope"
-import type * as Tracer from "effect/Tracer"
-import { errorTypeOf } from "./telemetry.js"
+import { type CallLabels, CallRecord, type StreamObserver } from "./telemetry.js"
 
-// One span per call, of kind `client`, named as the GenAI conventions say (`internal/telemetry.ts`), for effects and streams alike: made when the call
-// starts, ended with its exit and `error.type` on
-// failure (a stream's span covers the whole stream).
-
-const make = (name: string, attributes: Record<string, unknown>): Effect.Effect<Tracer.Span> =>
-  Effect.makeSpan(name, { kind: "client", attributes, captureStackTrace: false })
-
-const end = (span: Tracer.Span, exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> =>
-  Effect.flatMap(
-    FiberRef.get(FiberRef.currentTracerTimingEnabled),
-    (timing) =>
-      Effect.clockWith((clock) =>
-        Effect.sync(() => {
-          const errorType = errorTypeOf(exit)
-          if (errorType !== undefined) span.attribute("error.type", errorType)
-          span.end(timing ? clock.unsafeCurrentTimeNanos() : BigInt(0), exit)
-        })
-      )
-  )
+// One span per call, of kind `client`, named as the GenAI conventions say (`internal/telemetry.ts`), for effects and
+// streams alike, made with `Effect.makeSpan` (the fiber's tracer, parent span, annotations and links) when the call
+// starts, and ended with its exit (`error.type` on failure; a stream's span covers the whole stream). The call's
+// metrics begin and end with it, in the same steps (`CallRecord`).
 
 /**
- * Runs `body` with the call's span, ended with its exit. Nothing the SDK runs inside a call makes spans of its own,
- * so the span is not installed as the parent (that costs a context update per call).
+ * What a call's span and metrics are made of: the span's name and attributes, the metric labels.
  *
  * @internal
  */
-export const withSpan = <A, E, R>(
-  name: string,
-  attributes: Record<string, unknown>,
-  body: (span: Tracer.Span) => Effect.Effect<A, E, R>
+export interface CallSpec {
+  readonly name: string
+  readonly attributes: Record<string, unknown>
+  readonly labels: CallLabels
+}
+
+const begin = (spec: CallSpec): Effect.Effect<CallRecord> =>
+  Effect.flatMap(
+    Effect.makeSpan(spec.name, { kind: "client", attributes: spec.attributes, captureStackTrace: false }),
+    (span) => Effect.withFiberRuntime((fiber) => Effect.succeed(new CallRecord(fiber, span, spec.labels)))
+  )
+
+/**
+ * Runs `body` as one call: its span and metrics begun first, ended with its exit (and the tokens `body` put on the
+ * record). Nothing the SDK runs inside a call makes spans of its own, so the span is not installed as the parent
+ * (that costs a context update per call).
+ *
+ * @internal
+ */
+export const withCall = <A, E, R>(
+  spec: CallSpec,
+  body: (record: CallRecord) => Effect.Effect<A, E, R>
 ): Effect.Effect<A, E, R> =>
   Effect.uninterruptibleMask((restore) =>
-    Effect.flatMap(make(name, attributes), (span) => Effect.onExit(restore(body(span)), (exit) => end(span, exit)))
+    Effect.flatMap(begin(spec), (record) =>
+      Effect.flatMap(Effect.exit(restore(body(record))), (exit) => {
+        record.end(exit)
+        return exit
+      }))
   )
 
 /**
- * The same for a stream: `use` runs with the span and whatever `acquire` made; `release` runs before the span
- * ends, with the stream's exit.
+ * The same for a stream: `use` runs with whatever `acquire` made of the record; `release` runs before the call
+ * ends, with the stream's exit, and gives what the stream's values said.
  *
  * @internal
  */
-export const channelWithSpan = <S, OutElem, OutErr, OutDone>(
-  name: string,
-  attributes: Record<string, unknown>,
-  acquire: (span: Tracer.Span) => Effect.Effect<S>,
+export const channelWithCall = <S, OutElem, OutErr, OutDone>(
+  spec: CallSpec,
+  acquire: (record: CallRecord) => Effect.Effect<S>,
   use: (state: S) => Channel.Channel<OutElem, unknown, OutErr, unknown, OutDone, unknown>,
-  release: (state: S, exit: Exit.Exit<unknown, unknown>) => Effect.Effect<void>
+  release: (state: S, exit: Exit.Exit<unknown, unknown>) => Effect.Effect<StreamObserver | undefined>
 ): Channel.Channel<OutElem, unknown, OutErr, unknown, OutDone, unknown> =>
   Channel.acquireUseRelease(
-    Effect.flatMap(make(name, attributes), (span) => Effect.map(acquire(span), (state) => ({ span, state }))),
+    Effect.flatMap(begin(spec), (record) => Effect.map(acquire(record), (state) => ({ record, state }))),
     ({ state }) => use(state),
-    ({ span, state }, exit) => Effect.zipRight(release(state, exit), end(span, exit))
+    ({ record, state }, exit) => Effect.map(release(state, exit), (observer) => record.end(exit, observer))
   )
 
 /**
- * A span ended when the current scope closes, with the scope's exit.
+ * A call begun now and ended when the current scope closes, with the scope's exit, unless it was ended before.
  *
  * @internal
  */
-export const scopedSpan = (
-  name: string,
-  attributes: Record<string, unknown>
-): Effect.Effect<Tracer.Span, never, Scope.Scope> => Effect.acquireRelease(make(name, attributes), end)
+export const scopedCall = (spec: CallSpec): Effect.Effect<CallRecord, never, Scope.Scope> =>
+  Effect.acquireRelease(begin(spec), (record, exit) => Effect.sync(() => record.end(exit)))

@@ -1,9 +1,9 @@
 import * as Cause from "effect/Cause"
-import type * as Clock from "effect/Clock"
-import * as Effect from "effect/Effect"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
-import * as Metric from "effect/Metric"
 import * as MetricLabel from "effect/MetricLabel"
 import type * as Tracer from "effect/Tracer"
 import * as Telemetry from "../Telemetry.js"
@@ -80,19 +80,19 @@ export interface SpanTemplate {
   readonly latest: boolean
   readonly fixed: Readonly<Record<string, unknown>>
   /** The metric labels without a model, and with each model seen (bounded). */
-  readonly labels: ReadonlyArray<MetricLabel.MetricLabel>
-  readonly byModel: Map<string, ReadonlyArray<MetricLabel.MetricLabel>>
+  readonly labels: CallLabels
+  readonly byModel: Map<string, CallLabels>
 }
 
 /** How many models' label sets an endpoint keeps (more are built per call). */
 const MAX_MODEL_LABELS = 256
 
 /** @internal */
-export const labelsOf = (template: SpanTemplate, model: string | undefined): ReadonlyArray<MetricLabel.MetricLabel> => {
+export const labelsOf = (template: SpanTemplate, model: string | undefined): CallLabels => {
   if (model === undefined) return template.labels
   let labels = template.byModel.get(model)
   if (labels === undefined) {
-    labels = [...template.labels, MetricLabel.make("gen_ai.request.model", model)]
+    labels = new CallLabels([...template.labels.base, MetricLabel.make("gen_ai.request.model", model)])
     if (template.byModel.size < MAX_MODEL_LABELS) template.byModel.set(model, labels)
   }
   return labels
@@ -112,7 +112,7 @@ export const spanTemplate = (settings: Settings, name: string): SpanTemplate => 
     fixed["server.address"] = server.address
     fixed["server.port"] = server.port
   }
-  const labels = Object.entries(fixed).map(([key, value]) => MetricLabel.make(key, String(value)))
+  const labels = new CallLabels(Object.entries(fixed).map(([key, value]) => MetricLabel.make(key, String(value))))
   return { operation, latest, fixed, labels, byModel: new Map() }
 }
 
@@ -129,7 +129,7 @@ export const requestSpan = (
 ): {
   readonly name: string
   readonly attributes: Record<string, unknown>
-  readonly labels: ReadonlyArray<MetricLabel.MetricLabel>
+  readonly labels: CallLabels
 } => {
   const attributes: Record<string, unknown> = { ...template.fixed, "tensormesh.method": method }
   if (typeof request !== "object" || request === null) {
@@ -323,90 +323,101 @@ export const observing = <A>(handler: Handler<A>, observer: StreamObserver): Han
 // metrics
 // ---------------------------------------------------------------------------------------------------------------
 
-const inputTokens = Metric.tagged(Telemetry.tokenUsage, "gen_ai.token.type", "input")
-const outputTokens = Metric.tagged(Telemetry.tokenUsage, "gen_ai.token.type", "output")
-const durationByError = new Map<string, Metric.Metric.Histogram<number>>()
-const durationOf = (errorType: string | undefined): Metric.Metric.Histogram<number> => {
-  if (errorType === undefined) return Telemetry.operationDuration
-  let metric = durationByError.get(errorType)
-  if (metric === undefined) {
-    metric = Metric.tagged(Telemetry.operationDuration, "error.type", errorType)
-    durationByError.set(errorType, metric)
+/**
+ * The metric label sets of one endpoint and model, built once. Effect finds a metric's entry in its registry once
+ * per label array (by identity) and otherwise builds and hashes a key per update, so the arrays are kept.
+ *
+ * @internal
+ */
+export class CallLabels {
+  readonly input: ReadonlyArray<MetricLabel.MetricLabel>
+  readonly output: ReadonlyArray<MetricLabel.MetricLabel>
+  private readonly errors = new Map<string, ReadonlyArray<MetricLabel.MetricLabel>>()
+
+  constructor(readonly base: ReadonlyArray<MetricLabel.MetricLabel>) {
+    this.input = [...base, MetricLabel.make("gen_ai.token.type", "input")]
+    this.output = [...base, MetricLabel.make("gen_ai.token.type", "output")]
   }
-  return metric
+
+  /** With `error.type` (a reason or tag of the SDK's errors, or `_OTHER`: a small fixed set). */
+  error(errorType: string): ReadonlyArray<MetricLabel.MetricLabel> {
+    let labels = this.errors.get(errorType)
+    if (labels === undefined) {
+      labels = [...this.base, MetricLabel.make("error.type", errorType)]
+      this.errors.set(errorType, labels)
+    }
+    return labels
+  }
 }
 
-/** @internal */
-export const callStarted: Effect.Effect<void> = Metric.incrementBy(Telemetry.inFlight, 1)
-
 /**
- * The labels of the call running (set around a call, read by the retry loop): only the SDK's own metrics get them,
- * not any other metric updated during the call.
+ * The span and the metrics of one call, begun in one step and ended in one: in flight up, then at the end the
+ * span ended (with `error.type` on failure), in flight down, the duration, the tokens and a stream's chunk timings.
+ * Labels the fiber carries (`Effect.labelMetrics` around the call) are added to the call's own.
  *
  * @internal
  */
-export const currentCallLabels = FiberRef.unsafeMake<ReadonlyArray<MetricLabel.MetricLabel>>([])
+export class CallRecord {
+  readonly clock: Clock.Clock
+  readonly startedAt: bigint
+  private readonly timing: boolean
+  private readonly fiberLabels: ReadonlyArray<MetricLabel.MetricLabel>
+  /** The usage the call reported (set by the call as it reads its response). */
+  tokens: Tokens | undefined = undefined
+  private ended = false
 
-/** @internal */
-export const retried: Effect.Effect<void> = FiberRef.getWith(
-  currentCallLabels,
-  (labels) => Effect.labelMetrics(Metric.increment(Telemetry.retries), labels)
-)
+  constructor(
+    fiber: Fiber.RuntimeFiber<unknown, unknown>,
+    readonly span: Tracer.Span,
+    readonly labels: CallLabels
+  ) {
+    this.clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
+    this.timing = fiber.getFiberRef(FiberRef.currentTracerTimingEnabled)
+    this.fiberLabels = fiber.getFiberRef(FiberRef.currentMetricLabels)
+    this.startedAt = this.clock.unsafeCurrentTimeNanos()
+    Telemetry.inFlight.unsafeUpdate(1, this.tags(labels.base))
+  }
 
-/**
- * The metrics of one ended call (run inside its labels): in flight down, duration (with `error.type`), tokens, and
- * for a stream its chunk timings.
- *
- * @internal
- */
-export const callEnded = (
-  startedAt: bigint,
-  endedAt: bigint,
-  exit: Exit.Exit<unknown, unknown>,
-  tokens: Tokens | undefined,
-  stream?: StreamObserver | undefined
-): Effect.Effect<void> =>
-  Effect.suspend(() => {
-    const updates: Array<Effect.Effect<void>> = [
-      Metric.incrementBy(Telemetry.inFlight, -1),
-      Metric.update(durationOf(errorTypeOf(exit)), Number(endedAt - startedAt) / 1e9)
-    ]
+  private tags(labels: ReadonlyArray<MetricLabel.MetricLabel>): ReadonlyArray<MetricLabel.MetricLabel> {
+    return this.fiberLabels.length === 0 ? labels : [...this.fiberLabels, ...labels]
+  }
+
+  /** A request of the call sent again. */
+  retried(): void {
+    Telemetry.retries.unsafeUpdate(1, this.tags(this.labels.base))
+  }
+
+  /** Ends the call with `exit` and, for a stream, what its values said (once; later calls do nothing). */
+  end(exit: Exit.Exit<unknown, unknown>, stream?: StreamObserver | undefined): void {
+    if (this.ended) return
+    this.ended = true
+    const endedAt = this.clock.unsafeCurrentTimeNanos()
+    const errorType = errorTypeOf(exit)
+    if (errorType !== undefined) this.span.attribute("error.type", errorType)
+    this.span.end(this.timing ? endedAt : BigInt(0), exit)
+    const labels = this.labels
+    const tokens = this.tokens
+    Telemetry.inFlight.unsafeUpdate(-1, this.tags(labels.base))
+    Telemetry.operationDuration.unsafeUpdate(
+      Number(endedAt - this.startedAt) / 1e9,
+      this.tags(errorType === undefined ? labels.base : labels.error(errorType))
+    )
     if (tokens !== undefined) {
-      if (tokens.input !== undefined) updates.push(Metric.update(inputTokens, tokens.input))
-      if (tokens.output !== undefined) updates.push(Metric.update(outputTokens, tokens.output))
-      if (tokens.cached !== undefined) updates.push(Metric.incrementBy(Telemetry.cachedInputTokens, tokens.cached))
+      if (tokens.input !== undefined) Telemetry.tokenUsage.unsafeUpdate(tokens.input, this.tags(labels.input))
+      if (tokens.output !== undefined) Telemetry.tokenUsage.unsafeUpdate(tokens.output, this.tags(labels.output))
+      if (tokens.cached !== undefined) {
+        Telemetry.cachedInputTokens.unsafeUpdate(tokens.cached, this.tags(labels.base))
+      }
     }
     if (stream !== undefined && stream.firstAt !== undefined) {
-      updates.push(Metric.update(Telemetry.timeToFirstChunk, Number(stream.firstAt - startedAt) / 1e9))
+      Telemetry.timeToFirstChunk.unsafeUpdate(Number(stream.firstAt - this.startedAt) / 1e9, this.tags(labels.base))
       // the time of the stream's end stands for its last value's: no clock read per value
       if (stream.values > 1) {
-        updates.push(
-          Metric.update(Telemetry.timePerOutputChunk, Number(endedAt - stream.firstAt) / 1e9 / (stream.values - 1))
+        Telemetry.timePerOutputChunk.unsafeUpdate(
+          Number(endedAt - stream.firstAt) / 1e9 / (stream.values - 1),
+          this.tags(labels.base)
         )
       }
     }
-    return Effect.all(updates, { discard: true })
-  })
-
-/**
- * Runs a call (an effect) with its metrics: labelled, counted in flight, its end recorded with the tokens that
- * `tokens` gives then.
- *
- * @internal
- */
-export const measured = <A, E, R>(
-  labels: ReadonlyArray<MetricLabel.MetricLabel>,
-  effect: Effect.Effect<A, E, R>,
-  tokens: () => Tokens | undefined
-): Effect.Effect<A, E, R> =>
-  Effect.clockWith((clock) => {
-    const startedAt = clock.unsafeCurrentTimeNanos()
-    return Effect.zipRight(
-      Effect.labelMetrics(callStarted, labels),
-      Effect.onExit(Effect.locally(effect, currentCallLabels, labels), (exit) =>
-        Effect.labelMetrics(
-          callEnded(startedAt, clock.unsafeCurrentTimeNanos(), exit, Exit.isSuccess(exit) ? tokens() : undefined),
-          labels
-        ))
-    )
-  })
+  }
+}
