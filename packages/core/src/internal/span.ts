@@ -2,6 +2,7 @@ import * as Channel from "effect/Channel"
 import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import type * as Scope from "effect/Scope"
+import type * as Tracer from "effect/Tracer"
 import { type CallLabels, CallRecord, type StreamObserver } from "./telemetry.js"
 
 // One span per call, of kind `client`, named as the GenAI conventions say (`internal/telemetry.ts`), for effects and
@@ -16,14 +17,19 @@ import { type CallLabels, CallRecord, type StreamObserver } from "./telemetry.js
  */
 export interface CallSpec {
   readonly name: string
-  readonly attributes: Record<string, unknown>
+  /** Puts the call's attributes on its span. */
+  readonly annotate: (span: Tracer.Span) => void
   readonly labels: CallLabels
 }
 
 const begin = (spec: CallSpec): Effect.Effect<CallRecord> =>
   Effect.flatMap(
-    Effect.makeSpan(spec.name, { kind: "client", attributes: spec.attributes, captureStackTrace: false }),
-    (span) => Effect.withFiberRuntime((fiber) => Effect.succeed(new CallRecord(fiber, span, spec.labels)))
+    Effect.makeSpan(spec.name, { kind: "client", captureStackTrace: false }),
+    (span) =>
+      Effect.withFiberRuntime((fiber) => {
+        spec.annotate(span)
+        return Effect.succeed(new CallRecord(fiber, span, spec.labels))
+      })
   )
 
 /**
