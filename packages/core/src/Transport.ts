@@ -182,6 +182,9 @@ export const makeBody: (options: {
 export interface Body {
   readonly offer: (piece: Uint8Array) => boolean
   readonly end: () => void
+  /** Fails the body (ignored once it has ended: a body read whole stays whole). */
   readonly fail: (error: TransportError) => void
+  /** Whether the body has ended or failed. */
+  readonly done: boolean
   readonly pull: Effect.Effect<Chunk.Chunk<Uint8Array> | undefined, TransportError>
 }

@@ -57,7 +57,14 @@ class Body implements Transport.Body {
     this.notify()
   }
 
+  /** Whether the body has ended or failed. */
+  get done(): boolean {
+    return this.ended || this.failure !== undefined
+  }
+
   fail(error: TransportError): void {
+    // a body that ended whole stays whole (an abort after its end, as the SDK releases a finished stream)
+    if (this.ended) return
     this.failure ??= error
     this.notify()
   }
@@ -230,7 +237,9 @@ export const fromHttpClient = (httpClient: HttpClient.HttpClient): Transport.Ser
               onSuccess: () => Effect.sync(() => body.end())
             })
           )
-          const remove = limits.signal.onAbort(() => body.fail(new TransportError({ cause: limits.signal.reason })))
+          const remove = limits.signal.onAbort(() => {
+            if (!body.done) body.fail(new TransportError({ cause: limits.signal.reason }))
+          })
           return Effect.as(
             Effect.zipRight(
               Scope.addFinalizer(scope, Effect.sync(remove)),

@@ -326,12 +326,18 @@ const tooLarge = (limit: number) =>
 class Exchange implements Transport.Limits, Transport.Signal {
   expired: UpstreamError | undefined = undefined
   aborted = false
-  reason: unknown = undefined
   maxBytes = Infinity
+  private why: Error | undefined = undefined
   private cancelTimer: (() => void) | undefined = undefined
   private listeners: Array<() => void> | undefined = undefined
 
   constructor(private readonly timer: Timer) {}
+
+  /** Made when first read: most exchanges end without anyone asking why. */
+  get reason(): unknown {
+    if (!this.aborted) return undefined
+    return this.why ??= new Error(this.expired?.detail ?? "the call ended")
+  }
 
   get limits(): Transport.Limits {
     return this
@@ -356,7 +362,6 @@ class Exchange implements Transport.Limits, Transport.Signal {
   private abort(): void {
     if (this.aborted) return
     this.aborted = true
-    this.reason = new Error(this.expired?.detail ?? "the call ended")
     const listeners = this.listeners
     this.listeners = undefined
     if (listeners !== undefined) { for (const listener of listeners) listener() }
@@ -489,13 +494,17 @@ const sendAttempt = (
   millis: number,
   maxBytes: number,
   timer: Timer,
-  clock: Clock.Clock,
+  record: CallRecord,
   lenient: boolean
 ): Effect.Effect<JsonBody, TensormeshError> =>
   Effect.suspend(() => {
     const exchange = new Exchange(timer)
     exchange.maxBytes = maxBytes
     exchange.expireAfter(millis, () => attemptTimeout(millis))
+    // an interrupted call closes its exchange as it ends (the record runs `release` on every exit): the timer
+    // cancelled, the signal fired
+    record.release = () => exchange.close()
+    const clock = record.clock
     return Effect.matchEffect(transport.send(request, exchange.limits), {
       onFailure: (error) => {
         exchange.cancel()
@@ -508,7 +517,7 @@ const sendAttempt = (
           ? parseJson(response, text, lenient, secrets, clock.unsafeCurrentTimeMillis())
           : Effect.fail(fromStatus(response.status, response.headers, text, clock.unsafeCurrentTimeMillis(), secrets))
       }
-    }).pipe(Effect.onInterrupt(() => Effect.sync(() => exchange.close())))
+    })
   })
 
 /**
@@ -521,13 +530,14 @@ export const sendJson = (
   target: Target,
   body: string | undefined,
   call: Call,
-  record: CallRecord | undefined,
+  record: CallRecord,
   lenient = false,
   limited?: LimitedCall | undefined
 ): Effect.Effect<JsonBody, TensormeshError> =>
-  Effect.clockWith((clock) => {
+  Effect.suspend(() => {
+    const clock = record.clock
     const timer = timerOf(clock)
-    const request = requestOf(settings, target, body, call, record?.span)
+    const request = requestOf(settings, target, body, call, record.span)
     let attempts = 0
     const sent = withRetries(
       target.route.method,
@@ -541,7 +551,7 @@ export const sendJson = (
           millis,
           call.maxResponseBytes,
           timer,
-          clock,
+          record,
           lenient
         )
         return settings.logLevel === "off" ? sending : loggedAttempt(

@@ -366,6 +366,8 @@ export class CallRecord {
   private readonly fiberLabels: ReadonlyArray<MetricLabel.MetricLabel>
   /** The usage the call reported (set by the call as it reads its response). */
   tokens: Tokens | undefined = undefined
+  /** Ends what the call has in flight (its exchange), run first when the call ends, however it ends. */
+  release: (() => void) | undefined = undefined
   private ended = false
 
   constructor(
@@ -393,6 +395,7 @@ export class CallRecord {
   end(exit: Exit.Exit<unknown, unknown>, stream?: StreamObserver | undefined): void {
     if (this.ended) return
     this.ended = true
+    this.release?.()
     const endedAt = this.clock.unsafeCurrentTimeNanos()
     const errorType = errorTypeOf(exit)
     if (errorType !== undefined) this.span.attribute("error.type", errorType)

@@ -319,8 +319,11 @@ export const nodeTransport = (agent: Undici.Dispatcher, timeouts: UndiciTimeouts
       let settle: ((effect: Effect.Effect<Transport.Opened, Transport.TransportError>) => void) | undefined
       const onAbort = () => {
         exchange?.abort()
-        body.fail(aborted(signal))
-        settle?.(Effect.fail(aborted(signal)))
+        // a body read to its end is left as it is (the SDK aborts every exchange it is done with)
+        if (body.done) return
+        const error = aborted(signal)
+        body.fail(error)
+        settle?.(Effect.fail(error))
       }
       // the exchange ends with the scope, whatever happens to the stream that reads it
       let removeListener: (() => void) | undefined
