@@ -7,7 +7,7 @@
  * ```ts
  * import { LanguageModel } from "@effect/ai"
  * import { TensormeshLanguageModel } from "@tensormesh-effect/ai"
- * import * as Effect from "effect/Effect"
+ * import { Effect } from "effect"
  *
  * const program = Effect.gen(function*() {
  *   const response = yield* LanguageModel.generateText({ prompt: "Say hello." })

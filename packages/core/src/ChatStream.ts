@@ -4,8 +4,7 @@
  * @example
  * ```ts
  * import { ChatStream } from "@tensormesh-effect/core"
- * import * as Effect from "effect/Effect"
-import * as Stream from "effect/Stream"
+ * import { Effect, Stream } from "effect"
  *
  * const chunk = (content: string) => ({
  *   id: "chatcmpl-1",

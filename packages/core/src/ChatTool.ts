@@ -5,8 +5,7 @@
  * @example
  * ```ts
  * import { ChatTool, TensormeshTest } from "@tensormesh-effect/core"
- * import * as Effect from "effect/Effect"
-import * as Schema from "effect/Schema"
+ * import { Effect, Schema } from "effect"
  *
  * const weather = ChatTool.make({
  *   name: "weather",

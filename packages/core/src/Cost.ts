@@ -10,7 +10,7 @@
  * @example
  * ```ts
  * import { Cost } from "@tensormesh-effect/core"
- * import * as Effect from "effect/Effect"
+ * import { Effect } from "effect"
  *
  * const pricing: Cost.Pricing = { "openai/gpt-oss-120b": { input: 2, cachedInput: 0.5, output: 8 } }
  *

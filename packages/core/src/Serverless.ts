@@ -5,9 +5,7 @@
  * ```ts
  * import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
  * import { Serverless, ServerlessLayer } from "@tensormesh-effect/core"
- * import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
-import * as Redacted from "effect/Redacted"
+ * import { Effect, Layer, Redacted } from "effect"
  *
  * const program = Effect.gen(function*() {
  *   const tm = yield* Serverless

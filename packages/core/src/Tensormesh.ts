@@ -16,7 +16,7 @@ import { Serverless } from "./Serverless.js"
  * @example
  * ```ts
  * import { Tensormesh, ServerlessLayer } from "@tensormesh-effect/core"
- * import * as Layer from "effect/Layer"
+ * import { Layer } from "effect"
  *
  * // an app written against Tensormesh, run on serverless
  * const AppSurface = Tensormesh.serverless.pipe(Layer.provide(ServerlessLayer()))

@@ -8,8 +8,7 @@
  * @example
  * ```ts
  * import { type TensormeshError, UpstreamError } from "@tensormesh-effect/core"
- * import * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
+ * import { Duration, Effect } from "effect"
  *
  * const call: Effect.Effect<string, TensormeshError> = Effect.fail(
  *   new UpstreamError({ reason: "RateLimited", status: 429, retryable: true, retryAfter: Duration.seconds(2) })

@@ -9,8 +9,7 @@
  * @example
  * ```ts
  * import { ChatStream, Tensormesh, TensormeshTest } from "@tensormesh-effect/core"
- * import * as Effect from "effect/Effect"
-import * as Stream from "effect/Stream"
+ * import { Effect, Stream } from "effect"
  *
  * const Fake = TensormeshTest.layer({
  *   chat: {

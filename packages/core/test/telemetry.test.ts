@@ -1,7 +1,18 @@
 // GenAI semantic conventions on the SDK's spans: names, kinds, request and response attributes, `error.type`, the
 // `OTEL_SEMCONV_STABILITY_OPT_IN` names, time to first chunk; never a message's content.
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Fiber, Layer, Metric, type MetricState, Redacted, Stream, TestClock } from "effect"
+import {
+  ConfigProvider,
+  Effect,
+  Fiber,
+  Layer,
+  Metric,
+  MetricLabel,
+  type MetricState,
+  Redacted,
+  Stream,
+  TestClock
+} from "effect"
 import { OnDemand, OnDemandLayer, Serverless, ServerlessLayer } from "../src/index.js"
 import { chatCompletion, chunk, KEY, response, textCompletion, USER_ID } from "./support/fixtures.js"
 import { data, type Handler, json, mockTransport, sse } from "./support/mock.js"
@@ -272,6 +283,30 @@ describe("GenAI metrics", () => {
       assert.deepStrictEqual(duration.buckets.map(([bound]) => bound).slice(0, 3), [0.01, 0.02, 0.04])
       assert.strictEqual(yield* counter("tensormesh.client.token.cached_input", tags), 128)
       assert.strictEqual(yield* counter("tensormesh.client.requests.in_flight", tags), 0)
+    }))
+
+  it.effect("labels the caller puts on the fiber (Effect.labelMetrics) are added to the SDK's own", () =>
+    Effect.gen(function*() {
+      const model = "metrics-fiber-labels-model"
+      const { layer } = serverless(() => json({ ...chatCompletion("hello"), model }))
+      yield* Effect.flatMap(Serverless, (tm) => tm.chat.completions.create({ ...chatRequest, model })).pipe(
+        Effect.labelMetrics([MetricLabel.make("tenant", "acme")]),
+        Effect.provide(layer)
+      )
+      const tags = { "gen_ai.request.model": model, "gen_ai.operation.name": "chat", tenant: "acme" }
+      assert.strictEqual((yield* histogram("gen_ai.client.operation.duration", tags)).count, 1)
+      assert.strictEqual(
+        (yield* histogram("gen_ai.client.token.usage", { ...tags, "gen_ai.token.type": "input" })).sum,
+        80
+      )
+      assert.strictEqual(yield* counter("tensormesh.client.requests.in_flight", tags), 0)
+      // and a call without them is counted apart
+      yield* Effect.flatMap(Serverless, (tm) => tm.chat.completions.create({ ...chatRequest, model })).pipe(
+        Effect.provide(layer)
+      )
+      assert.strictEqual((yield* histogram("gen_ai.client.operation.duration", tags)).count, 1)
+      const all = yield* metricNamed("gen_ai.client.operation.duration", { "gen_ai.request.model": model })
+      assert.lengthOf(all, 2)
     }))
 
   it.effect("a failure: duration tagged error.type, retries counted", () =>

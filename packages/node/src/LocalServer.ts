@@ -61,7 +61,7 @@
  * @example
  * ```ts
  * import * as LocalServer from "@tensormesh-effect/node/LocalServer"
- * import * as Effect from "effect/Effect"
+ * import { Effect } from "effect"
  *
  * const program = Effect.gen(function*() {
  *   const server = yield* LocalServer.LocalServer

@@ -206,7 +206,7 @@ export const layer: (options?: LayerOptions) => Layer.Layer<Serverless | OnDeman
  * ```ts
  * import { NodeTensormesh } from "@tensormesh-effect/node"
  * import { Tensormesh } from "@tensormesh-effect/core"
- * import * as Effect from "effect/Effect"
+ * import { Effect } from "effect"
  *
  * const program = Effect.gen(function*() {
  *   const tm = yield* Tensormesh

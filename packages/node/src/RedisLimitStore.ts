@@ -13,7 +13,7 @@
  * ```ts
  * import { ServerlessLayer } from "@tensormesh-effect/core"
  * import * as RedisLimitStore from "@tensormesh-effect/node/RedisLimitStore"
- * import * as Layer from "effect/Layer"
+ * import { Layer } from "effect"
  *
  * const Surface = ServerlessLayer({ limits: { concurrency: 8, requests: { limit: 600, window: "1 minute" } } }).pipe(
  *   Layer.provide(RedisLimitStore.layer({ url: "redis://127.0.0.1:6379" }))
