@@ -7,7 +7,7 @@ import * as NodePath from "node:path"
 import * as NodeUrl from "node:url"
 import type { BundleFigures } from "./bundle.js"
 import type { DriverId } from "./worker.js"
-import { type WorkloadId, workloads } from "./workloads.js"
+import { RSS_SAMPLE_MS, type WorkloadId, workloads } from "./workloads.js"
 
 export interface Figures {
   readonly workload: WorkloadId
@@ -231,7 +231,7 @@ export const render = (results: Results): string => {
       `calls. Peak RSS is the process's \`maxRSS\`. *Peak RSS growth* is the peak RSS of the measured rounds minus ` +
       `the RSS at the loaded baseline (modules imported, client built, warm-up done, just before the measured ` +
       `rounds): the peak is \`maxRSS\` when it rose after the baseline (then it is exact), else the highest of the ` +
-      `\`process.memoryUsage.rss()\` samples taken every 10 ms during the rounds. Every call is checked: each ` +
+      `\`process.memoryUsage.rss()\` samples taken every ${RSS_SAMPLE_MS} ms during the rounds. Every call is checked: each ` +
       `completion's content, each stream's chunk count and text length, each tokenize answer's token count and sum; ` +
       `a driver that drops data fails the run. Ours decodes every response with its schemas and reads streams ` +
       `through \`ChatStream.textDeltas\`; its driver imports every module by its own path.`
@@ -381,7 +381,7 @@ const openStreamsSection = (results: Results): Array<string> => {
     `raw's undici \`Agent\` and openai's global \`fetch\` have no limit), after a warm-up of ${warm.streams} ` +
     `streams of ${warm.chunks} chunks (so ${warm.streams} pooled connections are in the baseline); one measured ` +
     `round per process. The memory is measured when every stream has had its first content chunk and none has ` +
-    `ended (RSS sampled every 10 ms), against the loaded baseline (RSS after imports, client built and warm-up, ` +
+    `ended (RSS sampled every ${RSS_SAMPLE_MS} ms), against the loaded baseline (RSS after imports, client built and warm-up, ` +
     `before the streams open), both just after a full GC (\`--expose-gc\`; at the baseline four, 20 ms apart, so ` +
     `that V8 has dropped the bytecode of code run once, as it does after a few full GCs), so that what the open ` +
     `streams keep is not mixed with the garbage of the moment. *RSS per open stream*: RSS after that GC minus RSS ` +

@@ -5,7 +5,7 @@
  * per open stream and the times to first chunk.
  */
 import type { Driver, DriverOptions, StreamWatch, Tally } from "./drivers/Driver.js"
-import { roundsOf, type Workload, workloads } from "./workloads.js"
+import { roundsOf, RSS_SAMPLE_MS, type Workload, workloads } from "./workloads.js"
 
 export type DriverId = "raw" | "openai" | "ours"
 
@@ -147,16 +147,11 @@ class OpenStreams implements StreamWatch {
   }
 }
 
-/**
- * RSS every `SAMPLE_MS` during the measured rounds (`process.memoryUsage.rss()`, a cheap call): its peak, and at
- * (h) the samples of the open streams.
- */
-const SAMPLE_MS = 10
-
+/** RSS every `RSS_SAMPLE_MS` during the measured rounds: its peak, and at (h) the samples of the open streams. */
 class Sampler {
   peakKb = 0
   watch: OpenStreams | undefined
-  private readonly timer = setInterval(() => this.sample(), SAMPLE_MS).unref()
+  private readonly timer = setInterval(() => this.sample(), RSS_SAMPLE_MS).unref()
 
   sample(): void {
     const rss = rssKb()
