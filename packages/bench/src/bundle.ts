@@ -17,7 +17,7 @@ export interface BundleFigures {
   readonly byPackage: Readonly<Record<string, number>>
 }
 
-export const BUNDLE_APPS = ["openai", "ours-fetch", "ours", "effect"] as const
+export const BUNDLE_APPS = ["openai", "ours-fetch", "ours-deep", "effect"] as const
 
 const packageOf = (path: string): string => {
   const parts = path.split("node_modules/")

@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url"
 import { type BundleFigures, bundles } from "./bundle.js"
 import type { DriverOptions } from "./drivers/Driver.js"
 import { expectedCompletion, expectedStreamText } from "./payloads.js"
-import { type ColdFigures, type Figures, render, type Results } from "./report.js"
+import { type ColdFigures, type Figures, type OpenFigures, render, type Results } from "./report.js"
 import type { DriverId, WorkerInput, WorkerOutput } from "./worker.js"
 import { measuredRounds, workloads } from "./workloads.js"
 
@@ -101,14 +101,15 @@ const runWorkloads = async (options: DriverOptions) => {
         const input: WorkerInput = { driver, workload: workload.id, quick, options }
         let output: WorkerOutput
         try {
-          const result = await runNode(NodePath.join(here, "worker.js"), [JSON.stringify(input)])
+          // `--expose-gc`: (h) measures the live heap of the open streams after a full GC
+          const result = await runNode(NodePath.join(here, "worker.js"), [JSON.stringify(input)], ["--expose-gc"])
           output = JSON.parse(lastLine(result.stdout)) as WorkerOutput
         } catch (error) {
           problems.push(`${driver} ${workload.id}: ${(error as Error).message.trim()}`)
           continue
         }
         const { tally } = output
-        const unitsOk = workload.per !== "chunk" || tally.units === expectedChunks(workload.id)
+        const unitsOk = workload.chunks === undefined || tally.units === workload.chunks
         if (tally.ok !== workload.calls || tally.problems.length > 0 || !unitsOk) {
           problems.push(
             `${driver} ${workload.id}: ${tally.ok}/${workload.calls} calls intact, ${tally.units} units` +
@@ -122,7 +123,8 @@ const runWorkloads = async (options: DriverOptions) => {
         log(
           `run ${run + 1}/${runs} ${workload.id.padEnd(10)} ${driver.padEnd(6)} ` +
             `cpu ${(output.cpuUs / 1000).toFixed(1)} ms, wall ${output.wallMs.toFixed(0)} ms, ` +
-            `rss ${(output.peakRssKb / 1024).toFixed(0)} MB`
+            `rss ${(output.peakRssKb / 1024).toFixed(0)} MB (+${(output.peakGrowthKb / 1024).toFixed(0)} MB)` +
+            (output.open === undefined ? "" : openLine(output))
         )
       }
     }
@@ -141,16 +143,36 @@ const runWorkloads = async (options: DriverOptions) => {
         throughput: median(list.map((o) => units / (o.wallMs / 1000))),
         peakRssMb: median(list.map((o) => o.peakRssKb / 1024)),
         setupRssMb: median(list.map((o) => o.setupRssKb / 1024)),
-        wallMs: median(list.map((o) => o.wallMs))
+        baselineRssMb: median(list.map((o) => o.baselineRssKb / 1024)),
+        peakGrowthMb: median(list.map((o) => o.peakGrowthKb / 1024)),
+        wallMs: median(list.map((o) => o.wallMs)),
+        open: openFigures(list)
       })
     }
   }
   return figures
 }
 
-const expectedChunks = (id: string) => {
-  const spec = { stream1: quick ? 500 : 20_000, streams200: quick ? 10 * 50 : 200 * 500 } as Record<string, number>
-  return spec[id]
+const openLine = ({ open }: WorkerOutput) =>
+  open === undefined ? "" : `, per open stream ${open.rssPerStreamKib?.toFixed(1) ?? "–"} KiB RSS ` +
+    `${open.heapPerStreamKib?.toFixed(1) ?? "–"} KiB heap, first chunk ${open.firstChunkMedianMs.toFixed(0)} ms ` +
+    `(p99 ${open.firstChunkP99Ms.toFixed(0)} ms)`
+
+/** (h)'s figures, each the median of the runs that have it. */
+const openFigures = (list: ReadonlyArray<WorkerOutput>): OpenFigures | undefined => {
+  const opens = list.flatMap((o) => o.open === undefined ? [] : [o.open])
+  if (opens.length === 0) return undefined
+  const of = (values: ReadonlyArray<number | undefined>) => {
+    const present = values.filter((v): v is number => v !== undefined)
+    return present.length === 0 ? undefined : median(present)
+  }
+  return {
+    rssPerStreamKib: of(opens.map((o) => o.rssPerStreamKib)),
+    heapPerStreamKib: of(opens.map((o) => o.heapPerStreamKib)),
+    flowingRssPerStreamKib: of(opens.map((o) => o.flowingRssPerStreamKib)),
+    firstChunkMedianMs: median(opens.map((o) => o.firstChunkMedianMs)),
+    firstChunkP99Ms: median(opens.map((o) => o.firstChunkP99Ms))
+  }
 }
 
 /** Cold start: each app in a fresh process, the apps alternating; as installed (ESM from node_modules), and bundled. */
@@ -159,7 +181,7 @@ export const COLD_APPS = [
   "raw",
   "openai",
   "ours",
-  "ours-subpath",
+  "ours-deep",
   "ours-fetch",
   "effect",
   "effect-node"

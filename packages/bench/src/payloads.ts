@@ -95,27 +95,38 @@ export const expectedStream = (n: number): StreamExpectation => {
 }
 
 /**
- * A chat stream as vLLM writes it with `stream_options.include_usage`: a role chunk with empty content, `n` content
- * chunks, a finish chunk, a usage-only chunk and `data: [DONE]`.
+ * A chat stream as vLLM writes it with `stream_options.include_usage`, in three parts: `head`, a role chunk with empty
+ * content; `content`, `n` content chunks; `tail`, a finish chunk, a usage-only chunk and `data: [DONE]`.
  */
-export const streamBody = (n: number): Buffer => {
-  const parts: Array<string> = [chunkEvent({ role: "assistant", content: "" }, null)]
-  for (let i = 0; i < n; i++) parts.push(chunkEvent({ content: word(i) }, null))
-  parts.push(chunkEvent({}, "stop"))
-  parts.push(
-    `data: ${
-      JSON.stringify({
-        id: "chatcmpl-4b1d9e7f0a2c4e6b8d3f5a7c9e1b2d4f",
-        object: "chat.completion.chunk",
-        created: CREATED,
-        model: MODEL,
-        choices: [],
-        usage: { prompt_tokens: 14, total_tokens: 14 + n, completion_tokens: n }
-      })
-    }\n\n`
+export interface StreamPieces {
+  readonly head: Buffer
+  readonly content: ReadonlyArray<Buffer>
+  readonly tail: Buffer
+}
+
+export const streamPieces = (n: number): StreamPieces => ({
+  head: Buffer.from(chunkEvent({ role: "assistant", content: "" }, null)),
+  content: Array.from({ length: n }, (_, i) => Buffer.from(chunkEvent({ content: word(i) }, null))),
+  tail: Buffer.from(
+    chunkEvent({}, "stop") +
+      `data: ${
+        JSON.stringify({
+          id: "chatcmpl-4b1d9e7f0a2c4e6b8d3f5a7c9e1b2d4f",
+          object: "chat.completion.chunk",
+          created: CREATED,
+          model: MODEL,
+          choices: [],
+          usage: { prompt_tokens: 14, total_tokens: 14 + n, completion_tokens: n }
+        })
+      }\n\n` +
+      "data: [DONE]\n\n"
   )
-  parts.push("data: [DONE]\n\n")
-  return Buffer.from(parts.join(""))
+})
+
+/** The whole stream of `n` content chunks, as one buffer (written in slices by the server). */
+export const streamBody = (n: number): Buffer => {
+  const { content, head, tail } = streamPieces(n)
+  return Buffer.concat([head, ...content, tail])
 }
 
 /** The text of a stream of `max_tokens: 16` (what the apps stream). */

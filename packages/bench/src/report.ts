@@ -1,13 +1,13 @@
 /**
  * The benchmark's results as Markdown: the table of medians with each figure's ratio to `raw` and to `openai`, the
- * targets, cold start and bundle size with their breakdown.
+ * targets of issue 18, the open streams of (h), cold start and bundle size with their breakdown.
  */
 import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
 import * as NodeUrl from "node:url"
 import type { BundleFigures } from "./bundle.js"
 import type { DriverId } from "./worker.js"
-import { type WorkloadId, workloads } from "./workloads.js"
+import { RSS_SAMPLE_MS, type WorkloadId, workloads } from "./workloads.js"
 
 export interface Figures {
   readonly workload: WorkloadId
@@ -20,7 +20,22 @@ export interface Figures {
   readonly peakRssMb: number
   /** RSS after loading the client and building it, before any request. */
   readonly setupRssMb: number
+  /** RSS at the loaded baseline: the client loaded and built, the warm-up done, before the measured rounds. */
+  readonly baselineRssMb: number
+  /** The peak RSS of the measured rounds over the loaded baseline. */
+  readonly peakGrowthMb: number
   readonly wallMs: number
+  /** (h) only. */
+  readonly open?: OpenFigures | undefined
+}
+
+/** (h): memory per open stream over the loaded baseline, and the time to first chunk across the streams. */
+export interface OpenFigures {
+  readonly rssPerStreamKib?: number | undefined
+  readonly heapPerStreamKib?: number | undefined
+  readonly flowingRssPerStreamKib?: number | undefined
+  readonly firstChunkMedianMs: number
+  readonly firstChunkP99Ms: number
 }
 
 export interface ColdFigures {
@@ -88,42 +103,83 @@ const pick = (results: Results, workload: WorkloadId, driver: DriverId, figure: 
 
 export interface Target {
   readonly text: string
+  /** Met when `value <= limit`; undefined when a figure is missing. */
   readonly value: number | undefined
   readonly limit: number
   readonly shown: string
 }
 
+/** The targets of issue 18, each from figures of this run. */
 export const targets = (results: Results): ReadonlyArray<Target> => {
   const cpu = (w: WorkloadId, d: DriverId) => pick(results, w, d, "cpuPerUnitUs")
-  const over = (a: number | undefined, b: number | undefined) => a === undefined || b === undefined ? undefined : a / b
+  const growth = (w: WorkloadId, d: DriverId) => pick(results, w, d, "peakGrowthMb")
+  const openOf = (d: DriverId) => results.figures.find((x) => x.workload === "slow1000" && x.driver === d)?.open
   const cold = (app: string) => results.cold.find((c) => c.app === app)?.answerMs
   const gzip = (app: string) => results.bundles.find((b) => b.app === app)?.gzipBytes
+  const minus = (a: number | undefined, b: number | undefined) => a === undefined || b === undefined ? undefined : a - b
   const cpuTarget = (w: WorkloadId, limit: number, text: string): Target => {
-    const value = over(cpu(w, "ours"), cpu(w, "raw"))
+    const ours = cpu(w, "ours")
+    const raw = cpu(w, "raw")
+    const value = ours === undefined || raw === undefined ? undefined : ours / raw
     return { text, value, limit, shown: value === undefined ? "–" : `${value.toFixed(2)}× raw` }
   }
-  const vsOpenai = (text: string, a: number | undefined, b: number | undefined, unit: string): Target => {
-    const value = over(a, b)
-    return { text, value, limit: 1, shown: `${fmt(a)} vs ${fmt(b)} ${unit} (${ratio(a, b)})` }
+  /** `ours ≤ other + slack`, shown with both figures and the difference. */
+  const atMost = (text: string, ours: number | undefined, other: number | undefined, unit: string, slack = 0) => {
+    const value = minus(ours, other)
+    const sign = value !== undefined && value >= 0 ? "+" : ""
+    return {
+      text,
+      value,
+      limit: slack,
+      shown: value === undefined ? "–" : `${fmt(ours)} vs ${fmt(other)} ${unit} (${sign}${fmt(value)} ${unit})`
+    }
   }
+  const kib = (bytes: number | undefined) => bytes === undefined ? undefined : bytes / 1024
   return [
-    cpuTarget("chat1", 2, "CPU per request, one at a time ≤ 2× raw"),
-    cpuTarget("chat64", 2, "CPU per request, 64 at a time ≤ 2× raw"),
-    cpuTarget("stream1", 2, "CPU per chunk, one stream ≤ 2× raw"),
-    cpuTarget("streams200", 2.5, "CPU per chunk, 200 concurrent streams ≤ 2.5× raw"),
-    cpuTarget("tokenize", 1.3, "CPU per 200k-token tokenize ≤ 1.3× raw"),
-    vsOpenai(
-      "peak RSS at 200 concurrent streams ≤ openai",
-      pick(results, "streams200", "ours", "peakRssMb"),
-      pick(results, "streams200", "openai", "peakRssMb"),
+    cpuTarget("chat1", 1.1, "(a) CPU per request, one at a time ≤ 1.1× raw"),
+    cpuTarget("chat64", 1.1, "(b) CPU per request, 64 at a time ≤ 1.1× raw"),
+    cpuTarget("stream1", 1.2, "(c) CPU per chunk, one stream ≤ 1.2× raw"),
+    cpuTarget("streams200", 1.5, "(d) CPU per chunk, 200 concurrent streams ≤ 1.5× raw"),
+    cpuTarget("tokenize", 1.1, "(e) CPU per 200k-token tokenize call ≤ 1.1× raw"),
+    atMost(
+      "cold start (first answer), ours with deep imports over the Node transport ≤ Effect alone over undici + 50 ms",
+      cold("ours-deep"),
+      cold("effect-node"),
+      "ms",
+      50
+    ),
+    atMost(
+      "cold start (first answer), ours with deep imports over fetch ≤ Effect alone over fetch + 50 ms",
+      cold("ours-fetch"),
+      cold("effect"),
+      "ms",
+      50
+    ),
+    atMost(
+      "(c) peak RSS growth over the loaded baseline ≤ openai's",
+      growth("stream1", "ours"),
+      growth("stream1", "openai"),
       "MB"
     ),
-    vsOpenai("cold start (first answer) ≤ openai", cold("ours"), cold("openai"), "ms"),
-    vsOpenai(
-      "bundle of a chat-only app (gzip) ≤ openai",
-      gzip("ours-fetch"),
-      gzip("openai"),
-      "bytes"
+    atMost(
+      "(d) peak RSS growth over the loaded baseline ≤ openai's",
+      growth("streams200", "ours"),
+      growth("streams200", "openai"),
+      "MB"
+    ),
+    atMost(
+      "(h) memory (RSS) per open stream ≤ openai's",
+      openOf("ours")?.rssPerStreamKib,
+      openOf("openai")?.rssPerStreamKib,
+      "KiB"
+    ),
+    atMost("(h) CPU per chunk ≤ openai's", cpu("slow1000", "ours"), cpu("slow1000", "openai"), "µs"),
+    atMost(
+      "bundle of a chat-only app over fetch (gzip) ≤ Effect alone (HttpClient + Schema + Stream) + 20 KiB",
+      kib(gzip("ours-fetch")),
+      kib(gzip("effect")),
+      "KiB",
+      20
     )
   ]
 }
@@ -132,18 +188,18 @@ const coldLabels: Record<string, string> = {
   node: "empty Node process",
   raw: "raw (undici)",
   openai: "openai",
-  ours: "ours (core + Node transport), imported as the README shows",
-  "ours-subpath": "ours, importing `@tensormesh-effect/node/NodeTensormesh`",
-  "ours-fetch": "ours (core + FetchHttpClient)",
-  effect: "Effect alone (HttpClient + Schema + Stream, fetch)",
-  "effect-node": "Effect alone (HttpClient + Schema + Stream, undici)"
+  ours: "ours (core + Node transport), imported as the README shows (package indexes, `effect`)",
+  "ours-deep": "ours (core + Node transport), deep imports",
+  "ours-fetch": "ours (core + FetchHttpClient), deep imports",
+  effect: "Effect alone (HttpClient + Schema + Stream, fetch), deep imports",
+  "effect-node": "Effect alone (HttpClient + Schema + Stream, undici), deep imports"
 }
 
 const bundleLabels: Record<string, string> = {
   openai: "openai",
-  "ours-fetch": "ours (core + FetchHttpClient)",
-  ours: "ours (core + Node transport, undici bundled)",
-  effect: "Effect alone (HttpClient + Schema + Stream, fetch)"
+  "ours-fetch": "ours (core + FetchHttpClient), deep imports",
+  "ours-deep": "ours (core + Node transport, undici bundled), deep imports",
+  effect: "Effect alone (HttpClient + Schema + Stream, fetch), deep imports"
 }
 
 export const render = (results: Results): string => {
@@ -162,18 +218,23 @@ export const render = (results: Results): string => {
       (results.quick ? " **Quick form: figures are not meaningful.**" : "")
   )
   out.push("")
+  const slow = workloads(results.quick).find((w) => w.id === "slow1000")
   out.push(
     `Method: a mock vLLM server in its own process on 127.0.0.1 answers from prebuilt bytes (SSE in 64 KiB writes). ` +
       `Each driver × workload runs in a fresh process: unmeasured warm-up rounds of the workload until the JIT has ` +
       `settled (the same count for every driver: ${
         workloads(results.quick).map((w) => `${w.warmup} for ${w.title.slice(0, 3)}`).join(", ")
       }), then ` +
-      `${results.rounds} measured round(s), of which the median counts; figures are medians ` +
-      `of ${results.runs} such process(es), the drivers alternating. CPU is the driver process's user + system time ` +
-      `(\`process.cpuUsage\`, all threads, GC included) divided by the requests, content chunks or calls; peak RSS is ` +
-      `the process's \`maxRSS\`. Every call is checked: each completion's content, each stream's chunk count and ` +
-      `text length, each tokenize answer's token count and sum; a driver that drops data fails the run. Ours ` +
-      `decodes every response with its schemas and reads streams through \`ChatStream.textDeltas\`.`
+      `${results.rounds} measured round(s) (${slow?.rounds ?? 1} for (h)), of which the median counts; figures are ` +
+      `medians of ${results.runs} such process(es), the drivers alternating. CPU is the driver process's user + ` +
+      `system time (\`process.cpuUsage\`, all threads, GC included) divided by the requests, content chunks or ` +
+      `calls. Peak RSS is the process's \`maxRSS\`. *Peak RSS growth* is the peak RSS of the measured rounds minus ` +
+      `the RSS at the loaded baseline (modules imported, client built, warm-up done, just before the measured ` +
+      `rounds): the peak is \`maxRSS\` when it rose after the baseline (then it is exact), else the highest of the ` +
+      `\`process.memoryUsage.rss()\` samples taken every ${RSS_SAMPLE_MS} ms during the rounds. Every call is checked: each ` +
+      `completion's content, each stream's chunk count and text length, each tokenize answer's token count and sum; ` +
+      `a driver that drops data fails the run. Ours decodes every response with its schemas and reads streams ` +
+      `through \`ChatStream.textDeltas\`; its driver imports every module by its own path.`
   )
   out.push("")
   out.push("## Per request, per chunk, per call")
@@ -203,11 +264,13 @@ export const render = (results: Results): string => {
     figure("cpu", "cpuPerUnitUs", scale)
     figure(`throughput (${per}s/s)`, "throughput")
     figure("peak RSS (MB)", "peakRssMb")
+    figure("peak RSS growth over the loaded baseline (MB)", "peakGrowthMb")
     figure("wall (ms)", "wallMs")
   }
   out.push(table(["workload", "figure", "raw", "openai", "ours", "ours ÷ raw", "ours ÷ openai", "openai ÷ raw"], rows))
   out.push("")
   if (!results.quick) out.push(...targetsSection(results))
+  out.push(...openStreamsSection(results))
   out.push("## Cold start (f)")
   out.push("")
   out.push(
@@ -215,7 +278,9 @@ export const render = (results: Results): string => {
       `${results.coldRuns} run(s). *First answer*: from process start to the decoded answer, as the process ` +
       `measures it (\`performance.now()\`); *process*: spawn to exit, as the parent measures it; *RSS* at the first ` +
       `answer. *As installed*: ESM modules from \`node_modules\`; *bundled*: the esbuild bundle of the same app ` +
-      `(section (g)).`
+      `(section (g)). *Deep imports*: every module by its own path (\`effect/Effect\`, \`effect/Schema\`, ` +
+      `\`@effect/platform/HttpClient\`, \`@tensormesh-effect/core/Serverless\`, ` +
+      `\`@tensormesh-effect/node/NodeTensormesh\`, ...), never a package index such as the \`effect\` barrel.`
   )
   out.push("")
   const cold = (app: string) => results.cold.find((c) => c.app === app)
@@ -259,6 +324,8 @@ export const render = (results: Results): string => {
   out.push("")
   out.push(...breakdown(results))
   if (!results.quick) out.push(...notes(results))
+  const extra = NodePath.join(NodePath.dirname(NodeUrl.fileURLToPath(import.meta.url)), "..", "..", "notes.md")
+  if (NodeFs.existsSync(extra)) out.push("", NodeFs.readFileSync(extra, "utf8").trimEnd())
   if (results.problems.length > 0) {
     out.push("")
     out.push("## Problems")
@@ -282,9 +349,66 @@ const targetsSection = (results: Results): Array<string> => {
     "| --- | --- | --- |"
   ))
   out.push("")
-  const extra = NodePath.join(NodePath.dirname(NodeUrl.fileURLToPath(import.meta.url)), "..", "..", "notes.md")
-  if (NodeFs.existsSync(extra)) out.push("", NodeFs.readFileSync(extra, "utf8").trimEnd())
   return out
+}
+
+/** (h): memory per open stream, CPU per chunk and time to first chunk, per driver. */
+const openStreamsSection = (results: Results): Array<string> => {
+  const w = workloads(results.quick).find((x) => x.id === "slow1000")
+  const rows = (["raw", "openai", "ours"] as const).flatMap((d) => {
+    const f = results.figures.find((x) => x.workload === "slow1000" && x.driver === d)
+    return f === undefined ? [] : [[
+      d === "ours" ? "**ours**" : d,
+      fmt(f.open?.rssPerStreamKib),
+      fmt(f.open?.heapPerStreamKib),
+      fmt(f.open?.flowingRssPerStreamKib),
+      fmt(f.cpuPerUnitUs),
+      fmt(f.open?.firstChunkMedianMs),
+      fmt(f.open?.firstChunkP99Ms),
+      fmt(f.baselineRssMb),
+      fmt(f.wallMs)
+    ]]
+  })
+  if (w?.slow === undefined || rows.length === 0) return []
+  const { paceMs, warm } = w.slow
+  const streams = w.calls.toLocaleString("en-US")
+  return [
+    `## Open streams (h)`,
+    "",
+    `${w.title}. The server writes each stream's first content chunk with the headers, then one content chunk every ` +
+    `${paceMs} ms to every open stream from one shared interval. The client opens the ${streams} streams at once, ` +
+    `one connection each (ours is given \`connections: ${w.slow.connections}\`, its default being 256 per origin; ` +
+    `raw's undici \`Agent\` and openai's global \`fetch\` have no limit), after a warm-up of ${warm.streams} ` +
+    `streams of ${warm.chunks} chunks (so ${warm.streams} pooled connections are in the baseline); one measured ` +
+    `round per process. The memory is measured when every stream has had its first content chunk and none has ` +
+    `ended (RSS sampled every ${RSS_SAMPLE_MS} ms), against the loaded baseline (RSS after imports, client built and warm-up, ` +
+    `before the streams open), both just after a full GC (\`--expose-gc\`; at the baseline four, 20 ms apart, so ` +
+    `that V8 has dropped the bytecode of code run once, as it does after a few full GCs), so that what the open ` +
+    `streams keep is not mixed with the garbage of the moment. *RSS per open stream*: RSS after that GC minus RSS ` +
+    `at the baseline, ÷ ${streams}; *heap per open stream*: the same with the heap in use; *no GC*: the median of ` +
+    `the RSS samples while all are open, over the baseline. The GC's own CPU time is left out of the CPU. ` +
+    `*CPU per chunk*: the round's CPU ` +
+    `÷ the ${(w.chunks ?? 0).toLocaleString("en-US")} content chunks. *First chunk*: from the driver's call (just ` +
+    `before the request is sent) to the first content chunk reaching the code that consumes the stream; median ` +
+    `and p99 (nearest rank) across the streams.`,
+    "",
+    table(
+      [
+        "driver",
+        "RSS per open stream (KiB)",
+        "heap per open stream (KiB)",
+        "RSS per open stream, no GC (KiB)",
+        "CPU per chunk (µs)",
+        "first chunk, median (ms)",
+        "first chunk, p99 (ms)",
+        "baseline RSS (MB)",
+        "wall (ms)"
+      ],
+      rows,
+      `| --- |${" ---: |".repeat(8)}`
+    ),
+    ""
+  ]
 }
 
 const breakdown = (results: Results): Array<string> => {
@@ -306,18 +430,28 @@ const breakdown = (results: Results): Array<string> => {
   line("openai: import, client, one call (over Node start-up)", node, cold("openai"))
   line("Effect alone over fetch: import, layer, one call (over Node start-up)", node, cold("effect"))
   line("Effect alone over undici (over Node start-up)", node, cold("effect-node"))
-  line("ours over fetch: what the SDK adds to Effect alone over fetch", cold("effect"), cold("ours-fetch"))
   line(
-    "ours, Node transport, subpath import: what the SDK adds to Effect alone over undici",
-    cold("effect-node"),
-    cold("ours-subpath")
+    "ours over fetch, deep imports: what the SDK adds to Effect alone over fetch",
+    cold("effect"),
+    cold("ours-fetch")
   )
-  line("ours, Node transport, package index import: the same", cold("effect-node"), cold("ours"))
+  line(
+    "ours, Node transport, deep imports: what the SDK adds to Effect alone over undici",
+    cold("effect-node"),
+    cold("ours-deep")
+  )
+  line(
+    "ours, Node transport, package indexes as the README shows: what they add to deep imports",
+    cold("ours-deep"),
+    cold("ours")
+  )
   out.push(table(["cold start", "ms"], rows, "| --- | ---: |"))
   out.push("")
   const steps = Object.entries(results.timeline)
   if (steps.length > 0) {
-    out.push("Ours step by step (`apps/timeline.ts`: each import on its own, in load order; medians):")
+    out.push(
+      "Ours step by step (`apps/timeline.ts`: the app of `ours-deep`, each import on its own, in load order; medians):"
+    )
     out.push("")
     out.push(table(["step", "ms"], steps.map(([step, ms]) => [step, fmt(ms)]), "| --- | ---: |"))
     out.push("")
@@ -348,19 +482,30 @@ const breakdown = (results: Results): Array<string> => {
     ))
     out.push("")
   }
-  const memory = (d: DriverId) => results.figures.find((f) => f.workload === "streams200" && f.driver === d)
-  const mem = (["raw", "openai", "ours"] as const).map((d) => [d, memory(d)] as const)
-  if (mem.every(([, f]) => f !== undefined)) {
-    out.push("Memory at 200 concurrent streams (d): RSS once the client is loaded and built, and its peak:")
+  const memoryRows = (["stream1", "streams200"] as const).flatMap((w) =>
+    (["raw", "openai", "ours"] as const).flatMap((d) => {
+      const f = results.figures.find((x) => x.workload === w && x.driver === d)
+      return f === undefined ? [] : [[
+        d === "raw" ? workloads(results.quick).find((x) => x.id === w)?.title ?? w : "",
+        d,
+        fmt(f.setupRssMb),
+        fmt(f.baselineRssMb),
+        fmt(f.peakRssMb),
+        fmt(f.peakGrowthMb)
+      ]]
+    })
+  )
+  if (memoryRows.length > 0) {
+    out.push(
+      "Memory of the streams (c) and (d): RSS once the client is loaded and built, at the loaded baseline (after " +
+        "the warm-up), the process's peak, and the peak of the measured rounds over the baseline:"
+    )
     out.push("")
     out.push(table(
-      ["driver", "RSS after set-up (MB)", "peak RSS (MB)", "growth (MB)"],
-      mem.map(([d, f]) => [d, fmt(f!.setupRssMb), fmt(f!.peakRssMb), fmt(f!.peakRssMb - f!.setupRssMb)]),
-      "| --- | ---: | ---: | ---: |"
+      ["workload", "driver", "RSS after set-up (MB)", "baseline RSS (MB)", "peak RSS (MB)", "peak growth (MB)"],
+      memoryRows
     ))
   }
-  const extra = NodePath.join(NodePath.dirname(NodeUrl.fileURLToPath(import.meta.url)), "..", "..", "notes.md")
-  if (NodeFs.existsSync(extra)) out.push("", NodeFs.readFileSync(extra, "utf8").trimEnd())
   return out
 }
 
@@ -370,8 +515,6 @@ const notes = (results: Results): Array<string> => {
   const bundle = (app: string) => results.bundles.find((b) => b.app === app)?.gzipBytes
   const fig = (w: WorkloadId, d: DriverId) => results.figures.find((f) => f.workload === w && f.driver === d)
   const step = (name: string) => results.timeline[name]
-  const ours = fig("streams200", "ours")
-  const openai = fig("streams200", "openai")
   const kib = (bytes: number | undefined) => bytes === undefined ? "–" : `${(bytes / 1024).toFixed(0)} KiB`
   const out: Array<string> = []
   out.push("")
@@ -387,27 +530,33 @@ const notes = (results: Results): Array<string> => {
       "from the transport's body to the values (SSE parsing, JSON, checks, a chunk per network read); `textDeltas` " +
       "allocates no piece per delta. Every call has its client span, under Effect's built-in tracer too."
   )
-  if (ours !== undefined && openai !== undefined) {
+  const growth = (["stream1", "streams200"] as const).map((w) => [w, fig(w, "ours"), fig(w, "openai")] as const)
+  if (growth.every(([, ours, openai]) => ours !== undefined && openai !== undefined)) {
     out.push(
-      `- **Peak RSS.** During (d) ours grows by ${fmt(ours.peakRssMb - ours.setupRssMb)} MB and openai by ` +
-        `${fmt(openai.peakRssMb - openai.setupRssMb)} MB, but ours starts from ${fmt(ours.setupRssMb)} MB once ` +
-        `Effect, \`@effect/platform\`, undici and the SDK are loaded and the layer built, against ` +
-        `${fmt(openai.setupRssMb)} MB for openai (an empty Node process: ${
-          fmt(results.cold.find((c) => c.app === "node")?.rssMb)
-        } MB). ` +
-        `V8 sizes the old generation after the live heap, so the larger loaded code also lets garbage accumulate ` +
-        `further between full collections.`
+      `- **Memory.** Over the loaded baseline, ours' peak RSS grows by ${
+        growth.map(([w, ours, openai]) =>
+          `${fmt(ours!.peakGrowthMb)} MB at ${w === "stream1" ? "(c)" : "(d)"} (openai ${fmt(openai!.peakGrowthMb)} MB)`
+        ).join(" and ")
+      }; the baselines themselves are ${
+        growth.map(([w, ours, openai]) =>
+          `${fmt(ours!.baselineRssMb)} and ${fmt(openai!.baselineRssMb)} MB at ${w === "stream1" ? "(c)" : "(d)"}`
+        ).join(", ")
+      } (an empty Node process: ${fmt(results.cold.find((c) => c.app === "node")?.rssMb)} MB). V8 sizes the old ` +
+        `generation after the live heap, so a larger loaded baseline also lets garbage accumulate further between ` +
+        `full collections.`
     )
   }
   out.push(
-    `- **Cold start.** Loading \`effect\` alone takes ${fmt(step("effect"))} ms here, more than openai's whole ` +
-      `first answer (${fmt(cold("openai"))} ms). The SDK's own part: ${fmt(step("@tensormesh-effect/core"))} ms ` +
-      `for core, ${fmt(step("@tensormesh-effect/node/NodeTensormesh"))} ms for the Node layers, ` +
-      `${fmt(step("building the layer"))} ms to build the layer; the rest of the package index of ` +
-      `\`@tensormesh-effect/node\` adds ${fmt(step("@tensormesh-effect/node index (TmConfig)"))} ms (the local ` +
-      `server, which needs \`@effect/platform-node/NodeHttpServer\`, has its own entry and is not loaded). Bundled, ` +
-      `ours answers in ` +
-      `${fmt(cold("bundled:ours"))} ms against ${fmt(cold("bundled:openai"))} ms for openai and ` +
+    `- **Cold start.** With deep imports, the Effect modules the app names take ${
+      fmt(step("effect (Effect, ManagedRuntime, Redacted, Stream)"))
+    } ms to load, \`@effect/platform\`'s HttpClient ${fmt(step("@effect/platform (HttpClient)"))} ms and the ` +
+      `undici client ${fmt(step("@effect/platform-node (undici client, undici)"))} ms. The SDK's own part: ` +
+      `${fmt(step("@tensormesh-effect/core (Serverless, ChatStream)"))} ms for core, ` +
+      `${fmt(step("@tensormesh-effect/node/NodeTensormesh"))} ms for the Node layers (with what they load), ` +
+      `${fmt(step("building the layer"))} ms to build the layer, ${fmt(step("the first call"))} ms for the first ` +
+      `call. Imported as the README shows (package indexes and the \`effect\` barrel), ours answers in ` +
+      `${fmt(cold("ours"))} ms against ${fmt(cold("ours-deep"))} ms with deep imports. Bundled, ours answers in ` +
+      `${fmt(cold("bundled:ours-deep"))} ms against ${fmt(cold("bundled:openai"))} ms for openai and ` +
       `${fmt(cold("bundled:effect"))} ms for Effect alone.`
   )
   out.push(
@@ -416,7 +565,5 @@ const notes = (results: Results): Array<string> => {
       `${kib((bundle("ours-fetch") ?? 0) - (bundle("effect") ?? 0))} (every namespace is built by the layer, so ` +
       `their schemas are all in).`
   )
-  const extra = NodePath.join(NodePath.dirname(NodeUrl.fileURLToPath(import.meta.url)), "..", "..", "notes.md")
-  if (NodeFs.existsSync(extra)) out.push("", NodeFs.readFileSync(extra, "utf8").trimEnd())
   return out
 }

@@ -1,9 +1,12 @@
 // Effect alone: the same chat-only app written directly on the Effect modules the SDK uses (HttpClient, Schema,
 // Stream), without the SDK: what Effect costs by itself. `effect.ts` runs it over fetch, `effect-node.ts` over undici.
+// Each module by its own path, never the `effect` barrel (which loads every module of Effect, and fast-check).
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { Effect, Schema, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import { alsoStream, API_KEY, baseUrl, report, request } from "./shared.js"
 
 const Completion = Schema.Struct({

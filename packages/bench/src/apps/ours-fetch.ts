@@ -1,8 +1,12 @@
-// A chat-only app on tensormesh-effect core alone, over the platform's fetch (`FetchHttpClient`), like openai.
+// A chat-only app on tensormesh-effect core alone, over the platform's fetch (`FetchHttpClient`), like openai; every
+// module imported by its own path (`effect/Effect`, `@tensormesh-effect/core/Serverless`, ...), as `effect.ts` does.
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as ChatStream from "@tensormesh-effect/core/ChatStream"
 import { Serverless, ServerlessLayer } from "@tensormesh-effect/core/Serverless"
-import { Effect, Layer, Redacted, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
 import { alsoStream, API_KEY, baseUrl, report, request } from "./shared.js"
 
 const program = Effect.gen(function*() {

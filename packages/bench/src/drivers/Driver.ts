@@ -15,8 +15,8 @@ export interface Tally {
 export interface Driver {
   /** `n` chat completions, `concurrency` at a time. */
   readonly chat: (n: number, concurrency: number) => Promise<Tally>
-  /** `count` concurrent chat streams of `chunks` content chunks each. */
-  readonly streams: (count: number, chunks: number) => Promise<Tally>
+  /** `count` concurrent chat streams of `chunks` content chunks each, each told to `watch` if given. */
+  readonly streams: (count: number, chunks: number, watch?: StreamWatch) => Promise<Tally>
   /** `n` tokenize calls, one at a time. */
   readonly tokenize: (n: number) => Promise<Tally>
   readonly close: () => Promise<void>
@@ -27,6 +27,19 @@ export interface DriverOptions {
   readonly baseUrl: string
   /** `http://127.0.0.1:port` */
   readonly root: string
+  /** Connections per origin the client must allow (set for (h)); else the client's default. */
+  readonly connections?: number | undefined
+}
+
+/**
+ * What a stream tells the worker at (h), for the time to first chunk and the moment every stream is open: the
+ * driver calls `opening` just before it sends the request, `first` with that time when the first content chunk
+ * reaches the code consuming the stream, and `closed` once the stream is over (whole or not).
+ */
+export interface StreamWatch {
+  readonly opening: () => number
+  readonly first: (openedAt: number) => void
+  readonly closed: () => void
 }
 
 /** Runs `task(i)` for i in [0, n), at most `concurrency` at a time. */

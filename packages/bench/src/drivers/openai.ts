@@ -10,9 +10,11 @@ import {
   sumTokens,
   tokenizeRequest
 } from "../payloads.js"
-import { API_KEY, Checker, type Driver, type DriverOptions, pool } from "./Driver.js"
+import { API_KEY, Checker, type Driver, type DriverOptions, pool, type StreamWatch } from "./Driver.js"
 
 export const make = (options: DriverOptions): Driver => {
+  // over the global `fetch`, whose dispatcher (undici's global `Agent`) has no connection limit: nothing to raise
+  // for (h)
   const client = new OpenAI({ baseURL: options.baseUrl, apiKey: API_KEY, maxRetries: 0 })
   const tokenizeUrl = `${options.root}/tokenize`
 
@@ -26,20 +28,25 @@ export const make = (options: DriverOptions): Driver => {
     return check.tally()
   }
 
-  const stream = async (chunks: number, check: Checker) => {
-    const stream = await client.chat.completions.create({
-      ...chatRequest(chunks),
-      stream: true,
-      stream_options: { include_usage: true }
-    })
+  const stream = async (chunks: number, check: Checker, watch: StreamWatch | undefined) => {
     let count = 0
     let chars = 0
-    for await (const chunk of stream) {
-      const content = chunk.choices[0]?.delta?.content
-      if (typeof content === "string" && content !== "") {
-        count++
-        chars += content.length
+    const openedAt = watch?.opening() ?? 0
+    try {
+      const stream = await client.chat.completions.create({
+        ...chatRequest(chunks),
+        stream: true,
+        stream_options: { include_usage: true }
+      })
+      for await (const chunk of stream) {
+        const content = chunk.choices[0]?.delta?.content
+        if (typeof content === "string" && content !== "") {
+          if (count++ === 0) watch?.first(openedAt)
+          chars += content.length
+        }
       }
+    } finally {
+      watch?.closed()
     }
     const expected = expectedStream(chunks)
     check.units += count
@@ -47,9 +54,9 @@ export const make = (options: DriverOptions): Driver => {
     else check.fail(`stream: ${count} chunks, ${chars} chars`)
   }
 
-  const streams = async (count: number, chunks: number) => {
+  const streams = async (count: number, chunks: number, watch?: StreamWatch) => {
     const check = new Checker()
-    await Promise.all(Array.from({ length: count }, () => stream(chunks, check)))
+    await Promise.all(Array.from({ length: count }, () => stream(chunks, check, watch)))
     return check.tally()
   }
 

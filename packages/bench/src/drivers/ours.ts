@@ -1,10 +1,15 @@
 /**
  * `@tensormesh-effect/core` over the Node transport of `@tensormesh-effect/node`, as an Effect user writes it: one
- * runtime, `Effect.forEach` with a concurrency, full schema decoding, `ChatStream.textDeltas` for streams.
+ * runtime, `Effect.forEach` with a concurrency, full schema decoding, `ChatStream.textDeltas` for streams. Modules
+ * are imported by their own paths, as the apps of (f) do, so the loaded baseline holds only what is used.
  */
-import { ChatStream, Serverless } from "@tensormesh-effect/core"
-import { NodeTensormesh } from "@tensormesh-effect/node"
-import { Effect, ManagedRuntime, Redacted, Stream } from "effect"
+import * as ChatStream from "@tensormesh-effect/core/ChatStream"
+import { Serverless } from "@tensormesh-effect/core/Serverless"
+import * as NodeTensormesh from "@tensormesh-effect/node/NodeTensormesh"
+import * as Effect from "effect/Effect"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
 import {
   chatRequest,
   expectedCompletion,
@@ -13,11 +18,16 @@ import {
   sumTokens,
   tokenizeRequest
 } from "../payloads.js"
-import { API_KEY, Checker, type Driver, type DriverOptions } from "./Driver.js"
+import { API_KEY, Checker, type Driver, type DriverOptions, type StreamWatch } from "./Driver.js"
 
 export const make = async (options: DriverOptions): Promise<Driver> => {
   const runtime = ManagedRuntime.make(
-    NodeTensormesh.serverless({ baseUrl: options.baseUrl, apiKey: Redacted.make(API_KEY) })
+    // the Node transport allows 256 connections per origin by default; (h) needs one per open stream
+    NodeTensormesh.serverless({
+      baseUrl: options.baseUrl,
+      apiKey: Redacted.make(API_KEY),
+      connections: options.connections
+    })
   )
   const tm = await runtime.runPromise(Serverless)
   const indices = (n: number) => Array.from({ length: n }, (_, i) => i)
@@ -38,26 +48,30 @@ export const make = async (options: DriverOptions): Promise<Driver> => {
     ).then(() => check.tally())
   }
 
-  const stream = (chunks: number, check: Checker) =>
-    tm.chat.completions.stream(chatRequest(chunks)).pipe(
-      ChatStream.textDeltas,
-      Stream.runFold({ count: 0, chars: 0 }, (state, text) => {
-        state.count++
-        state.chars += text.length
-        return state
-      }),
-      Effect.map(({ chars, count }) => {
-        const expected = expectedStream(chunks)
-        check.units += count
-        if (count === expected.chunks && chars === expected.chars) check.ok++
-        else check.fail(`stream: ${count} chunks, ${chars} chars`)
-      })
-    )
+  const stream = (chunks: number, check: Checker, watch: StreamWatch | undefined) =>
+    Effect.suspend(() => {
+      const openedAt = watch?.opening() ?? 0
+      return tm.chat.completions.stream(chatRequest(chunks)).pipe(
+        ChatStream.textDeltas,
+        Stream.runFold({ count: 0, chars: 0 }, (state, text) => {
+          if (state.count++ === 0) watch?.first(openedAt)
+          state.chars += text.length
+          return state
+        }),
+        Effect.map(({ chars, count }) => {
+          const expected = expectedStream(chunks)
+          check.units += count
+          if (count === expected.chunks && chars === expected.chars) check.ok++
+          else check.fail(`stream: ${count} chunks, ${chars} chars`)
+        }),
+        Effect.ensuring(Effect.sync(() => watch?.closed()))
+      )
+    })
 
-  const streams = (count: number, chunks: number) => {
+  const streams = (count: number, chunks: number, watch?: StreamWatch) => {
     const check = new Checker()
     return runtime.runPromise(
-      Effect.forEach(indices(count), () => stream(chunks, check), { concurrency: "unbounded", discard: true })
+      Effect.forEach(indices(count), () => stream(chunks, check, watch), { concurrency: "unbounded", discard: true })
     ).then(() => check.tally())
   }
 

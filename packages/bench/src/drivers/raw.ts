@@ -11,10 +11,11 @@ import {
   sumTokens,
   tokenizeRequest
 } from "../payloads.js"
-import { API_KEY, Checker, type Driver, type DriverOptions, pool } from "./Driver.js"
+import { API_KEY, Checker, type Driver, type DriverOptions, pool, type StreamWatch } from "./Driver.js"
 
 export const make = (options: DriverOptions): Driver => {
-  const dispatcher = new Agent({ keepAliveTimeout: 10_000 })
+  // undici's `Agent` has no connection limit by default; (h) states its own
+  const dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: options.connections ?? null })
   const chatUrl = `${options.baseUrl}/chat/completions`
   const tokenizeUrl = `${options.root}/tokenize`
   const headers = {
@@ -41,39 +42,44 @@ export const make = (options: DriverOptions): Driver => {
     return check.tally()
   }
 
-  const stream = async (chunks: number, check: Checker) => {
-    const response = await request(chatUrl, {
-      method: "POST",
-      headers: sseHeaders,
-      body: JSON.stringify({ ...chatRequest(chunks), stream: true, stream_options: { include_usage: true } }),
-      dispatcher
-    })
-    if (response.statusCode !== 200) throw new Error(`status ${response.statusCode}`)
-    const decoder = new TextDecoder()
-    let pending = ""
+  const stream = async (chunks: number, check: Checker, watch: StreamWatch | undefined) => {
     let count = 0
     let chars = 0
     let done = false
-    for await (const bytes of response.body) {
-      const text = pending + decoder.decode(bytes as Uint8Array, { stream: true })
-      let start = 0
-      let end: number
-      while ((end = text.indexOf("\n", start)) !== -1) {
-        const line = text.slice(start, end)
-        start = end + 1
-        if (!line.startsWith("data: ")) continue
-        const data = line.slice(6)
-        if (data === "[DONE]") {
-          done = true
-          continue
+    const openedAt = watch?.opening() ?? 0
+    try {
+      const response = await request(chatUrl, {
+        method: "POST",
+        headers: sseHeaders,
+        body: JSON.stringify({ ...chatRequest(chunks), stream: true, stream_options: { include_usage: true } }),
+        dispatcher
+      })
+      if (response.statusCode !== 200) throw new Error(`status ${response.statusCode}`)
+      const decoder = new TextDecoder()
+      let pending = ""
+      for await (const bytes of response.body) {
+        const text = pending + decoder.decode(bytes as Uint8Array, { stream: true })
+        let start = 0
+        let end: number
+        while ((end = text.indexOf("\n", start)) !== -1) {
+          const line = text.slice(start, end)
+          start = end + 1
+          if (!line.startsWith("data: ")) continue
+          const data = line.slice(6)
+          if (data === "[DONE]") {
+            done = true
+            continue
+          }
+          const content = JSON.parse(data).choices[0]?.delta?.content
+          if (typeof content === "string" && content !== "") {
+            if (count++ === 0) watch?.first(openedAt)
+            chars += content.length
+          }
         }
-        const content = JSON.parse(data).choices[0]?.delta?.content
-        if (typeof content === "string" && content !== "") {
-          count++
-          chars += content.length
-        }
+        pending = text.slice(start)
       }
-      pending = text.slice(start)
+    } finally {
+      watch?.closed()
     }
     const expected = expectedStream(chunks)
     check.units += count
@@ -81,9 +87,9 @@ export const make = (options: DriverOptions): Driver => {
     else check.fail(`stream: ${count} chunks, ${chars} chars, done ${done}`)
   }
 
-  const streams = async (count: number, chunks: number) => {
+  const streams = async (count: number, chunks: number, watch?: StreamWatch) => {
     const check = new Checker()
-    await Promise.all(Array.from({ length: count }, () => stream(chunks, check)))
+    await Promise.all(Array.from({ length: count }, () => stream(chunks, check, watch)))
     return check.tally()
   }
 

@@ -1,8 +1,12 @@
-// The same app as ours.ts, importing the Node layers by their subpath (`@tensormesh-effect/node/NodeTensormesh`)
-// rather than the package index, which also loads the local server.
-import { ChatStream, Serverless } from "@tensormesh-effect/core"
+// The same app as ours.ts, every module imported by its own path, as `effect-node.ts` does: `effect/Effect`, ...,
+// `@tensormesh-effect/core/<Module>` and the Node layers by `@tensormesh-effect/node/NodeTensormesh` (the package
+// index also loads the local server).
+import * as ChatStream from "@tensormesh-effect/core/ChatStream"
+import { Serverless } from "@tensormesh-effect/core/Serverless"
 import * as NodeTensormesh from "@tensormesh-effect/node/NodeTensormesh"
-import { Effect, Redacted, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
 import { alsoStream, API_KEY, baseUrl, report, request } from "./shared.js"
 
 const program = Effect.gen(function*() {
