@@ -1,14 +1,10 @@
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import type * as HttpClient from "@effect/platform/HttpClient"
-import {
-  type OnDemand,
-  OnDemandLayer,
-  type Serverless,
-  ServerlessLayer,
-  Tensormesh,
-  type Transport as CoreTransport,
-  type ValidationError
-} from "@tensormesh-effect/core"
+import { type OnDemand, OnDemandLayer } from "@tensormesh-effect/core/OnDemand"
+import { type Serverless, ServerlessLayer } from "@tensormesh-effect/core/Serverless"
+import { Tensormesh } from "@tensormesh-effect/core/Tensormesh"
+import type { ValidationError } from "@tensormesh-effect/core/TensormeshError"
+import type * as CoreTransport from "@tensormesh-effect/core/Transport"
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"

@@ -1,5 +1,7 @@
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
-import { type ClientOptions, OnDemandLayer, ServerlessLayer } from "@tensormesh-effect/core"
+import type { ClientOptions } from "@tensormesh-effect/core/ClientOptions"
+import { OnDemandLayer } from "@tensormesh-effect/core/OnDemand"
+import { ServerlessLayer } from "@tensormesh-effect/core/Serverless"
 import * as Context from "effect/Context"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
