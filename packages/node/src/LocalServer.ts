@@ -82,9 +82,9 @@ import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import * as clientLayers from "./internal/localServer/clientLayers.js"
 import * as faults from "./internal/localServer/faults.js"
-import * as inspect from "./internal/localServer/inspect.js"
 import * as internalModels from "./internal/localServer/models.js"
-import * as server from "./internal/localServer/server.js"
+import * as paths from "./internal/localServer/paths.js"
+import * as server from "./internal/localServer/start.js"
 import * as tokenizer from "./internal/localServer/tokenizer.js"
 
 /**
@@ -363,7 +363,7 @@ export const TOKEN_DELAY_HEADER: string = faults.TOKEN_DELAY_HEADER
  * @since 0.1.0
  * @category constants
  */
-export const REQUESTS_PATH: string = inspect.REQUESTS_PATH
+export const REQUESTS_PATH: string = paths.REQUESTS_PATH
 
 /**
  * Parses a {@link FAULT_HEADER} value; `Left` holds what is wrong with it.

@@ -22,8 +22,9 @@
  *
  * @since 0.2.0
  */
-import type { LimitStore, ValidationError } from "@tensormesh-effect/core"
-import { LimitStore as LimitStoreTag } from "@tensormesh-effect/core"
+import type { LimitStore } from "@tensormesh-effect/core/LimitStore"
+import { LimitStore as LimitStoreTag } from "@tensormesh-effect/core/LimitStore"
+import type { ValidationError } from "@tensormesh-effect/core/TensormeshError"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import type * as Duration from "effect/Duration"

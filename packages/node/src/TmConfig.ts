@@ -9,11 +9,12 @@
  *
  * @since 0.1.0
  */
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import type { ValidationError } from "@tensormesh-effect/core"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
+import * as Toml from "smol-toml"
+import * as LazyFileSystem from "./internal/config/fileSystem.js"
 import * as internal from "./internal/config/tm.js"
 
 /**
@@ -88,7 +89,8 @@ export const defaultPath: Effect.Effect<string, ValidationError> = internal.defa
  * @since 0.1.0
  * @category constructors
  */
-export const parse: (text: string, path: string) => Effect.Effect<TmConfig, ValidationError> = internal.parse
+export const parse: (text: string, path: string) => Effect.Effect<TmConfig, ValidationError> = (text, path) =>
+  internal.parseWith(Toml, text, path)
 
 /**
  * Reads and parses the file. `None` when no `path` was given and the default file does not exist; a `path` given
@@ -99,7 +101,7 @@ export const parse: (text: string, path: string) => Effect.Effect<TmConfig, Vali
  * @category constructors
  */
 export const load = (options?: LoadOptions): Effect.Effect<Option.Option<TmConfig>, ValidationError> =>
-  internal.load(options).pipe(Effect.provide(NodeFileSystem.layer))
+  internal.load(options).pipe(Effect.provide(LazyFileSystem.layer))
 
 /**
  * The served model name (`gateway_model_id`) of the file, to send as `model` on the on-demand surface.

@@ -1,6 +1,7 @@
 import * as RateLimiter from "@effect/experimental/RateLimiter"
 import * as RateLimiterRedis from "@effect/experimental/RateLimiter/Redis"
-import { LimitStore, LimitStoreError, UpstreamError, ValidationError } from "@tensormesh-effect/core"
+import { LimitStore, LimitStoreError } from "@tensormesh-effect/core/LimitStore"
+import { UpstreamError, ValidationError } from "@tensormesh-effect/core/TensormeshError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"

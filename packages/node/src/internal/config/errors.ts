@@ -1,4 +1,4 @@
-import { ValidationError } from "@tensormesh-effect/core"
+import { ValidationError } from "@tensormesh-effect/core/TensormeshError"
 
 /**
  * A configuration failure: core's `ValidationError` with reason `InvalidConfig`, whose detail names the setting and

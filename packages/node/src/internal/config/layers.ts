@@ -1,14 +1,9 @@
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import type * as HttpClient from "@effect/platform/HttpClient"
-import {
-  type OnDemand,
-  OnDemandLayer,
-  type Serverless,
-  ServerlessLayer,
-  Tensormesh,
-  type Transport as CoreTransport,
-  type ValidationError
-} from "@tensormesh-effect/core"
+import { type OnDemand, OnDemandLayer } from "@tensormesh-effect/core/OnDemand"
+import { type Serverless, ServerlessLayer } from "@tensormesh-effect/core/Serverless"
+import { Tensormesh } from "@tensormesh-effect/core/Tensormesh"
+import type { ValidationError } from "@tensormesh-effect/core/TensormeshError"
+import type * as CoreTransport from "@tensormesh-effect/core/Transport"
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -17,6 +12,7 @@ import type * as Api from "../../NodeTensormesh.js"
 import * as Transport from "../transport.js"
 import { describe } from "./describe.js"
 import { configError } from "./errors.js"
+import * as LazyFileSystem from "./fileSystem.js"
 import { clientOptions, type Input, type Needs, resolve, type Resolved } from "./resolve.js"
 
 const transportInput = (resolved: Resolved, options: Api.TransportOptions): Transport.Input => ({
@@ -51,7 +47,7 @@ const unwrap = <A, E, R>(
   build: (resolved: Resolved) => Layer.Layer<A, E, R>
 ): Layer.Layer<A, E | ValidationError, R> =>
   Layer.unwrapEffect(
-    resolve(input, needs).pipe(Effect.map(build), Effect.provide(NodeFileSystem.layer))
+    resolve(input, needs).pipe(Effect.map(build), Effect.provide(LazyFileSystem.layer))
   )
 
 const withTransport = <A, E>(
@@ -63,7 +59,7 @@ const withTransport = <A, E>(
   Layer.provide(
     layer,
     Transport.layerTransport({ ...transportInput(resolved, options), undiciTimeouts }).pipe(
-      Layer.provide(NodeFileSystem.layer)
+      Layer.provide(LazyFileSystem.layer)
     )
   )
 
@@ -192,7 +188,7 @@ export const transport = (
     { serverless: false, onDemand: "unused", onDemandBaseUrlOption: "baseUrl" },
     (resolved) =>
       Transport.layer({ ...transportInput(resolved, options), undiciTimeouts: internals.undiciTimeouts }).pipe(
-        Layer.provide(NodeFileSystem.layer)
+        Layer.provide(LazyFileSystem.layer)
       )
   )
 
@@ -206,7 +202,7 @@ export const nodeTransport = (
     { serverless: false, onDemand: "unused", onDemandBaseUrlOption: "baseUrl" },
     (resolved) =>
       Transport.layerTransport({ ...transportInput(resolved, options), undiciTimeouts: internals.undiciTimeouts }).pipe(
-        Layer.provide(NodeFileSystem.layer)
+        Layer.provide(LazyFileSystem.layer)
       )
   )
 
@@ -220,4 +216,4 @@ export const describeConfig = (options: Api.LayerOptions = {}): Effect.Effect<Ap
       userId: options.userId
     },
     { serverless: true, onDemand: "optional", onDemandBaseUrlOption: "onDemandBaseUrl" }
-  ).pipe(Effect.map(describe), Effect.provide(NodeFileSystem.layer))
+  ).pipe(Effect.map(describe), Effect.provide(LazyFileSystem.layer))

@@ -1,4 +1,6 @@
-import { type Limits, Settings, type ValidationError } from "@tensormesh-effect/core"
+import type { Limits } from "@tensormesh-effect/core/ClientOptions"
+import * as Settings from "@tensormesh-effect/core/Settings"
+import type { ValidationError } from "@tensormesh-effect/core/TensormeshError"
 import * as Effect from "effect/Effect"
 import { configError } from "./errors.js"
 

@@ -1,5 +1,7 @@
 import type * as FileSystem from "@effect/platform/FileSystem"
-import { type ClientOptions, type Limits, Settings, type ValidationError } from "@tensormesh-effect/core"
+import type { ClientOptions, Limits } from "@tensormesh-effect/core/ClientOptions"
+import * as Settings from "@tensormesh-effect/core/Settings"
+import type { ValidationError } from "@tensormesh-effect/core/TensormeshError"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Api from "../../NodeTensormesh.js"

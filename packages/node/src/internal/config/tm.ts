@@ -7,9 +7,11 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
-import * as Toml from "smol-toml"
+import type * as Toml from "smol-toml"
 import type * as Api from "../../TmConfig.js"
 import { configError } from "./errors.js"
+
+type TomlModule = typeof Toml
 
 /** @internal */
 export const FILE_NAME = "config.toml"
@@ -130,17 +132,17 @@ const reasonOf = (error: Toml.TomlError): string => {
  *
  * @internal
  */
-export const parse = (text: string, path: string): Effect.Effect<Api.TmConfig, ValidationError> =>
+export const parseWith = (toml: TomlModule, text: string, path: string): Effect.Effect<Api.TmConfig, ValidationError> =>
   Effect.suspend(() => {
     let document: Table
     try {
-      document = Toml.parse(text) as Table
+      document = toml.parse(text) as Table
     } catch (error) {
       return Effect.fail(
         configError(
           "tm config",
           `tm:${path}`,
-          error instanceof Toml.TomlError ? reasonOf(error) : "not valid TOML"
+          error instanceof toml.TomlError ? reasonOf(error) : "not valid TOML"
         )
       )
     }
@@ -200,6 +202,15 @@ export const parse = (text: string, path: string): Effect.Effect<Api.TmConfig, V
       throw failure
     }
   })
+
+/**
+ * `parseWith` the TOML parser imported on the first parse: the layers read a `tm` config file only when asked to, so
+ * that importing them never loads smol-toml. (`TmConfig.parse`, public and synchronous, imports it itself.)
+ *
+ * @internal
+ */
+export const parse = (text: string, path: string): Effect.Effect<Api.TmConfig, ValidationError> =>
+  Effect.flatMap(Effect.promise(() => import("smol-toml")), (toml) => parseWith(toml, text, path))
 
 const describeFsError = (error: PlatformError): string => {
   if (error._tag === "SystemError") {

@@ -1,14 +1,16 @@
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
-import { type ClientOptions, OnDemandLayer, ServerlessLayer } from "@tensormesh-effect/core"
+import type { ClientOptions } from "@tensormesh-effect/core/ClientOptions"
+import { OnDemandLayer } from "@tensormesh-effect/core/OnDemand"
+import { ServerlessLayer } from "@tensormesh-effect/core/Serverless"
 import * as Context from "effect/Context"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type * as Api from "../../LocalServer.js"
+import * as LazyFileSystem from "../config/fileSystem.js"
 import * as Transport from "../transport.js"
-import * as server from "./server.js"
+import * as server from "./start.js"
 
 /** The clients of the local server run on the same Node transport as `NodeTensormesh`. */
-const transport = Transport.layerTransport({}).pipe(Layer.provide(NodeFileSystem.layer))
+const transport = Transport.layerTransport({}).pipe(Layer.provide(LazyFileSystem.layer))
 
 /** The key and user id the client sends unless the server restricts them. @internal */
 export const LOCAL_API_KEY = "ak-local"

@@ -13,13 +13,11 @@ import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequ
 import type { HttpServerRequest } from "@effect/platform/HttpServerRequest"
 import type * as Http from "node:http"
 import type * as Api from "../../LocalServer.js"
+import { PREFIX, REQUESTS_PATH } from "./paths.js"
 import * as Reply from "./reply.js"
 
-/** The reserved prefix of the server's own routes, off the API's paths. @internal */
-export const PREFIX = "/_local/"
-
 /** @internal */
-export const REQUESTS_PATH = "/_local/requests"
+export { PREFIX, REQUESTS_PATH }
 
 /** @internal */
 export const DEFAULT_MAX_REQUESTS = 200
