@@ -1,4 +1,3 @@
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Undici from "@effect/platform-node/Undici"
 import type * as FileSystem from "@effect/platform/FileSystem"
 import * as Headers from "@effect/platform/Headers"
@@ -384,14 +383,22 @@ class OpenedResponse implements Transport.Opened {
 }
 
 /**
- * The Node `HttpClient`: `NodeHttpClient.makeUndici` over the dispatcher of `makeDispatcher`.
+ * The Node `HttpClient`: `NodeHttpClient.makeUndici` over the dispatcher of `makeDispatcher`. Its module is loaded
+ * when such a client is built (~24 ms at start-up that the SDK's own transport never needs).
  *
  * @internal
  */
 export const make = (
   input: Input
 ): Effect.Effect<HttpClient.HttpClient, ValidationError, Scope.Scope | FileSystem.FileSystem> =>
-  Effect.map(makeDispatcher(input), ({ agent, timeouts }) => NodeHttpClient.makeUndici(withTimeouts(agent, timeouts)))
+  Effect.flatMap(
+    Effect.promise(() => import("@effect/platform-node/NodeHttpClient")),
+    (NodeHttpClient) =>
+      Effect.map(
+        makeDispatcher(input),
+        ({ agent, timeouts }) => NodeHttpClient.makeUndici(withTimeouts(agent, timeouts))
+      )
+  )
 
 /** @internal */
 export const layer = (input: Input): Layer.Layer<HttpClient.HttpClient, ValidationError, FileSystem.FileSystem> =>
