@@ -71,16 +71,20 @@ export const completionBody = (): Buffer =>
     kv_transfer_params: null
   }))
 
-const chunkEvent = (delta: Record<string, unknown>, finish: string | null) =>
+/** One `chat.completion.chunk` event: the envelope, then `fields`. */
+const chunkData = (fields: Record<string, unknown>) =>
   `data: ${
     JSON.stringify({
       id: "chatcmpl-4b1d9e7f0a2c4e6b8d3f5a7c9e1b2d4f",
       object: "chat.completion.chunk",
       created: CREATED,
       model: MODEL,
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }]
+      ...fields
     })
   }\n\n`
+
+const chunkEvent = (delta: Record<string, unknown>, finish: string | null) =>
+  chunkData({ choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] })
 
 /** What a stream of `n` content chunks must yield: `n` non-empty content deltas, `chars` characters in all. */
 export interface StreamExpectation {
@@ -109,16 +113,7 @@ export const streamPieces = (n: number): StreamPieces => ({
   content: Array.from({ length: n }, (_, i) => Buffer.from(chunkEvent({ content: word(i) }, null))),
   tail: Buffer.from(
     chunkEvent({}, "stop") +
-      `data: ${
-        JSON.stringify({
-          id: "chatcmpl-4b1d9e7f0a2c4e6b8d3f5a7c9e1b2d4f",
-          object: "chat.completion.chunk",
-          created: CREATED,
-          model: MODEL,
-          choices: [],
-          usage: { prompt_tokens: 14, total_tokens: 14 + n, completion_tokens: n }
-        })
-      }\n\n` +
+      chunkData({ choices: [], usage: { prompt_tokens: 14, total_tokens: 14 + n, completion_tokens: n } }) +
       "data: [DONE]\n\n"
   )
 })
