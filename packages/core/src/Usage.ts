@@ -5,6 +5,7 @@
  */
 import * as Schema from "effect/Schema"
 import { NonNegativeInt, nullish } from "./internal/schema.js"
+import { tokensOf } from "./internal/telemetry.js"
 
 /**
  * Prompt tokens served from the prefix cache (`cached_tokens`, null on some servers when zero) and, on
@@ -106,9 +107,8 @@ export const cacheInfo = (value: {
   readonly usage?: unknown
   readonly kv_transfer_params?: unknown
 }): CacheInfo => {
-  const usage = typeof value.usage === "object" && value.usage !== null ? value.usage as Record<string, any> : {}
-  const prompt = usage.prompt_tokens ?? usage.input_tokens
-  const cached = usage.prompt_tokens_details?.cached_tokens ?? usage.input_tokens_details?.cached_tokens
+  // the same reading of a usage object as the spans and metrics make (chat, completions and responses shapes)
+  const tokens = tokensOf(value.usage)
   const params = value.kv_transfer_params
   const raw = typeof params === "object" && params !== null
     ? (params as { readonly cached_token_stats?: unknown }).cached_token_stats
@@ -116,8 +116,8 @@ export const cacheInfo = (value: {
   const decoded = raw === undefined || raw === null ? undefined : decodeStats(raw)
   const stats = decoded !== undefined && decoded._tag === "Some" ? decoded.value : undefined
   return {
-    promptTokens: typeof prompt === "number" ? prompt : undefined,
-    cachedTokens: typeof cached === "number" ? cached : undefined,
+    promptTokens: tokens?.input,
+    cachedTokens: tokens?.cached,
     vllmCachedTokens: stats?.num_vllm_cached_tokens ?? undefined,
     lmcacheCachedTokens: stats?.num_lmcache_cached_tokens ?? undefined,
     stats

@@ -172,17 +172,20 @@ export interface Tokens {
   readonly cached: number | undefined
 }
 
+const recordOf = (u: unknown): Record<string, unknown> | undefined =>
+  typeof u === "object" && u !== null ? u as Record<string, unknown> : undefined
+
+const numberOf = (u: unknown): number | undefined => typeof u === "number" ? u : undefined
+
 /** @internal */
 export const tokensOf = (usage: unknown): Tokens | undefined => {
-  if (typeof usage !== "object" || usage === null) return undefined
-  const u = usage as Record<string, any>
-  const input = u.input_tokens ?? u.prompt_tokens
-  const output = u.output_tokens ?? u.completion_tokens
-  const cached = u.prompt_tokens_details?.cached_tokens ?? u.input_tokens_details?.cached_tokens
+  const u = recordOf(usage)
+  if (u === undefined) return undefined
   return {
-    input: typeof input === "number" ? input : undefined,
-    output: typeof output === "number" ? output : undefined,
-    cached: typeof cached === "number" ? cached : undefined
+    input: numberOf(u.input_tokens) ?? numberOf(u.prompt_tokens),
+    output: numberOf(u.output_tokens) ?? numberOf(u.completion_tokens),
+    cached: numberOf(recordOf(u.prompt_tokens_details)?.cached_tokens) ??
+      numberOf(recordOf(u.input_tokens_details)?.cached_tokens)
   }
 }
 
