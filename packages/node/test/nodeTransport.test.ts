@@ -24,8 +24,8 @@ const countingTransport = (counts: { send: number; open: number }, paused = { n:
     Transport.Transport,
     Effect.map(makeDispatcher({}), ({ agent, timeouts }): Transport.Service => {
       const counted = agent.compose((dispatch) => (options, handler) =>
+        // the transport's handler is a class instance: its methods are forwarded, not spread
         dispatch(options, {
-          ...handler,
           onRequestStart: (controller, context) => {
             const pause = controller.pause.bind(controller)
             controller.pause = () => {
@@ -33,7 +33,14 @@ const countingTransport = (counts: { send: number; open: number }, paused = { n:
               pause()
             }
             handler.onRequestStart?.(controller, context)
-          }
+          },
+          onRequestUpgrade: (controller, status, headers, socket) =>
+            handler.onRequestUpgrade?.(controller, status, headers, socket),
+          onResponseStart: (controller, status, headers, message) =>
+            handler.onResponseStart?.(controller, status, headers, message),
+          onResponseData: (controller, chunk) => handler.onResponseData?.(controller, chunk),
+          onResponseEnd: (controller, trailers) => handler.onResponseEnd?.(controller, trailers),
+          onResponseError: (controller, error) => handler.onResponseError?.(controller, error)
         })
       )
       const inner = nodeTransport(counted, timeouts)

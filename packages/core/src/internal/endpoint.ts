@@ -329,6 +329,46 @@ export const withModel = (
  * The request body of one call and its options, or the failure that stops it before sending: a keyed route
  * without a key, a request that does not validate, invalid options.
  */
+interface Prepared {
+  readonly body: string | undefined
+  readonly call: Call
+  readonly limited: LimitedCall | undefined
+}
+
+/** `prepare`, run now and handed straight to `then` (a call's own body is already lazy: no step in between). */
+const prepareThen = <P, A, E, R>(
+  settings: Settings,
+  defaults: Call,
+  route: Route,
+  encode: Encoder | undefined,
+  request: P,
+  options: CallOptions | undefined,
+  streamFields: Record<string, unknown> | undefined,
+  then: (prepared: Prepared) => Effect.Effect<A, E, R>
+): Effect.Effect<A, E | TensormeshError, R> => {
+  if (route.keyed && settings.apiKey === undefined) return Effect.fail(missingKey(route))
+  // the request's own `stream` flag may only agree with the method; it is removed before the schema check
+  const flagged = checkStreamFlag(route.path, request, streamFields !== undefined)
+  if (Either.isLeft(flagged)) return Effect.fail(flagged.left)
+  const modelled = withModel(settings, route, flagged.right)
+  if (Either.isLeft(modelled)) return Effect.fail(modelled.left)
+  const body = encode === undefined ? Either.right(undefined) : encode(modelled.right, streamFields)
+  if (Either.isLeft(body)) return Effect.fail(body.left)
+  const withCall = (call: Call): Prepared => ({
+    body: body.right,
+    call,
+    limited: limitedCall(settings.limitContext, call.limits, request, body.right)
+  })
+  // the layer's own call, the usual case, needs no resolving
+  return options === undefined
+    ? then(withCall(defaults))
+    : Effect.flatMap(resolveCall(settings, defaults, options), (call) => then(withCall(call)))
+}
+
+/**
+ * The request body of one call and its options, or the failure that stops it before sending: a keyed route
+ * without a key, a request that does not validate, invalid options.
+ */
 const prepare = <P>(
   settings: Settings,
   defaults: Call,
@@ -337,29 +377,10 @@ const prepare = <P>(
   request: P,
   options: CallOptions | undefined,
   streamFields?: Record<string, unknown>
-): Effect.Effect<
-  { readonly body: string | undefined; readonly call: Call; readonly limited: LimitedCall | undefined },
-  TensormeshError
-> =>
-  Effect.suspend(() => {
-    if (route.keyed && settings.apiKey === undefined) return Effect.fail(missingKey(route))
-    // the request's own `stream` flag may only agree with the method; it is removed before the schema check
-    const flagged = checkStreamFlag(route.path, request, streamFields !== undefined)
-    if (Either.isLeft(flagged)) return Effect.fail(flagged.left)
-    const modelled = withModel(settings, route, flagged.right)
-    if (Either.isLeft(modelled)) return Effect.fail(modelled.left)
-    const body = encode === undefined ? Either.right(undefined) : encode(modelled.right, streamFields)
-    if (Either.isLeft(body)) return Effect.fail(body.left)
-    const withCall = (call: Call) => ({
-      body: body.right,
-      call,
-      limited: limitedCall(settings.limitContext, call.limits, request, body.right)
-    })
-    // the layer's own call, the usual case, needs no resolving
-    return options === undefined
-      ? Effect.succeed(withCall(defaults))
-      : Effect.map(resolveCall(settings, defaults, options), withCall)
-  })
+): Effect.Effect<Prepared, TensormeshError> =>
+  Effect.suspend(() =>
+    prepareThen(settings, defaults, route, encode, request, options, streamFields, Effect.succeed<Prepared>)
+  )
 
 /** @internal */
 export const jsonEndpoint = <P, A>(
@@ -377,8 +398,14 @@ export const jsonEndpoint = <P, A>(
   const to = target(settings, descriptor.route, "application/json")
   const lenient = descriptor.lenient === true
   const send = (request: P, options: CallOptions | undefined, record: CallRecord) =>
-    Effect.flatMap(
-      prepare(settings, defaults, descriptor.route, encode, request, options),
+    prepareThen(
+      settings,
+      defaults,
+      descriptor.route,
+      encode,
+      request,
+      options,
+      undefined,
       ({ body, call, limited }) =>
         limited === undefined
           ? sendJson(settings, to, body, call, record, lenient)

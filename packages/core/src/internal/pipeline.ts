@@ -176,6 +176,25 @@ const traceHeaders = (span: Tracer.AnySpan): Record<string, string> => {
   }
 }
 
+// A class, not an object literal: a request lives as long as its exchange, and with many in flight V8 would
+// pretenure a literal's allocation site (docs/performance.md, "Objects that live through a call").
+class OutgoingRequest implements Transport.Request {
+  readonly method: "GET" | "POST"
+  readonly url: string
+  readonly origin: string
+  readonly path: string
+  constructor(
+    target: Target,
+    readonly headers: Readonly<Record<string, string>>,
+    readonly body: string | undefined
+  ) {
+    this.method = target.route.method
+    this.url = target.url
+    this.origin = target.origin
+    this.path = target.path
+  }
+}
+
 /**
  * The request of one call to `target`.
  *
@@ -198,7 +217,7 @@ export const requestOf = (
       ...target.sdkHeaders,
       ...(body === undefined ? {} : { "content-type": "application/json" })
     }
-  return { method: target.route.method, url: target.url, origin: target.origin, path: target.path, headers, body }
+  return new OutgoingRequest(target, headers, body)
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -329,6 +348,7 @@ class Exchange implements Transport.Limits, Transport.Signal {
   maxBytes = Infinity
   private why: Error | undefined = undefined
   private cancelTimer: (() => void) | undefined = undefined
+  private listener: (() => void) | undefined = undefined
   private listeners: Array<() => void> | undefined = undefined
 
   constructor(private readonly timer: Timer) {}
@@ -351,6 +371,13 @@ class Exchange implements Transport.Limits, Transport.Signal {
       listener()
       return noop
     }
+    // one listener (the transport's) is the usual case: an array only for more
+    if (this.listener === undefined && this.listeners === undefined) {
+      this.listener = listener
+      return () => {
+        if (this.listener === listener) this.listener = undefined
+      }
+    }
     const listeners = this.listeners ??= []
     listeners.push(listener)
     return () => {
@@ -362,9 +389,12 @@ class Exchange implements Transport.Limits, Transport.Signal {
   private abort(): void {
     if (this.aborted) return
     this.aborted = true
+    const listener = this.listener
     const listeners = this.listeners
+    this.listener = undefined
     this.listeners = undefined
-    if (listeners !== undefined) { for (const listener of listeners) listener() }
+    listener?.()
+    if (listeners !== undefined) { for (const each of listeners) each() }
   }
 
   /** Aborts the exchange with `error` after `millis`, replacing the previous timer. */

@@ -173,90 +173,236 @@ class LazyHeaders {
 
 const aborted = (signal: Transport.Signal) => new Transport.TransportError({ cause: signal.reason })
 
+/** What one dispatch reports. */
+interface Receiver {
+  start(status: number, headers: LazyHeaders): void
+  data(chunk: Uint8Array): void
+  end(): void
+  error(cause: unknown): void
+}
+
+// The per-request state below lives in class instances, not object literals or arrays: with many requests in
+// flight V8 pretenures a literal's allocation site (its objects outlive a scavenge), and every object the response
+// then stores into those old objects survives the scavenges after it. Measured at (b): see docs/performance.md.
+
 /**
- * One undici dispatch: the request sent on a pooled connection, its events reported to `on`; `abort` stops it
- * (also before it reached a connection), `pause`/`resume` apply backpressure to the body.
+ * One undici dispatch: the request sent on a pooled connection, its events reported to the receiver; `abort` stops
+ * it (also before it reached a connection), `pause`/`resume` apply backpressure to the body.
  */
-const dispatch = (
-  agent: Undici.Dispatcher,
-  timeouts: UndiciTimeouts,
-  request: Transport.Request,
-  on: {
-    readonly start: (status: number, headers: LazyHeaders) => void
-    readonly data: (chunk: Uint8Array) => void
-    readonly end: () => void
-    readonly error: (cause: unknown) => void
-  }
-) => {
-  let controller: Undici.Dispatcher.DispatchController | undefined
-  let stopped = false
-  let paused = false
-  let done = false
-  const handler: Undici.Dispatcher.DispatchHandler = {
-    onRequestStart(c) {
-      controller = c
-      if (stopped) c.abort(new Undici.errors.RequestAbortedError())
-      else if (paused) c.pause()
-    },
-    onResponseStart(_c, status, headers) {
-      if (status >= 200) on.start(status, new LazyHeaders(headers))
-    },
-    onResponseData(_c, chunk) {
-      on.data(chunk)
-    },
-    onResponseEnd() {
-      done = true
-      on.end()
-    },
-    onResponseError(_c, error) {
-      done = true
-      if (!stopped) on.error(error)
+class Dispatch implements Undici.Dispatcher.DispatchHandler {
+  private controller: Undici.Dispatcher.DispatchController | undefined = undefined
+  private stopped = false
+  private paused = false
+  private done = false
+
+  constructor(private readonly on: Receiver) {}
+
+  send(agent: Undici.Dispatcher, timeouts: UndiciTimeouts, request: Transport.Request): this {
+    try {
+      agent.dispatch({
+        origin: request.origin,
+        path: request.path,
+        method: request.method,
+        headers: request.headers as Record<string, string>,
+        body: request.body ?? null,
+        headersTimeout: timeouts.headersTimeout,
+        bodyTimeout: timeouts.bodyTimeout
+      }, this)
+    } catch (error) {
+      this.done = true
+      this.on.error(error)
     }
+    return this
   }
-  try {
-    agent.dispatch({
-      origin: request.origin,
-      path: request.path,
-      method: request.method,
-      headers: request.headers as Record<string, string>,
-      body: request.body ?? null,
-      headersTimeout: timeouts.headersTimeout,
-      bodyTimeout: timeouts.bodyTimeout
-    }, handler)
-  } catch (error) {
-    done = true
-    on.error(error)
+
+  onRequestStart(controller: Undici.Dispatcher.DispatchController): void {
+    this.controller = controller
+    if (this.stopped) controller.abort(new Undici.errors.RequestAbortedError())
+    else if (this.paused) controller.pause()
   }
-  return {
-    abort: () => {
-      if (stopped || done) return
-      stopped = true
-      controller?.abort(new Undici.errors.RequestAbortedError())
-    },
-    pause: () => {
-      paused = true
-      controller?.pause()
-    },
-    resume: () => {
-      paused = false
-      controller?.resume()
-    }
+  onResponseStart(
+    controller: Undici.Dispatcher.DispatchController,
+    status: number,
+    headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
+  ): void {
+    // undici keeps the raw header buffers on the controller for the whole exchange; nothing here reads them
+    controller.rawHeaders = null
+    if (status >= 200) this.on.start(status, new LazyHeaders(headers))
+  }
+  onResponseData(_controller: Undici.Dispatcher.DispatchController, chunk: Uint8Array): void {
+    this.on.data(chunk)
+  }
+  onResponseEnd(): void {
+    this.done = true
+    this.on.end()
+  }
+  onResponseError(_controller: Undici.Dispatcher.DispatchController, error: Error): void {
+    this.done = true
+    if (!this.stopped) this.on.error(error)
+  }
+
+  abort(): void {
+    if (this.stopped || this.done) return
+    this.stopped = true
+    this.controller?.abort(new Undici.errors.RequestAbortedError())
+  }
+  pause(): void {
+    this.paused = true
+    this.controller?.pause()
+  }
+  resume(): void {
+    this.paused = false
+    this.controller?.resume()
   }
 }
 
-const concat = (pieces: ReadonlyArray<Uint8Array>, total: number): Uint8Array => {
-  if (pieces.length === 1) return pieces[0]
-  const all = new Uint8Array(total)
-  let offset = 0
-  for (const piece of pieces) {
-    all.set(piece, offset)
-    offset += piece.length
-  }
-  return all
-}
+const dispatch = (agent: Undici.Dispatcher, timeouts: UndiciTimeouts, request: Transport.Request, on: Receiver) =>
+  new Dispatch(on).send(agent, timeouts, request)
 
 const bodyTooLarge = (limit: number) =>
   new Transport.TransportError({ cause: new Error(`the body is larger than ${limit} bytes`), tooLarge: true })
+
+/** A whole body being read for `send`: the pieces kept until the end, within `maxBytes`. */
+class BodyReader implements Receiver {
+  private settled = false
+  private status = 0
+  private headers: LazyHeaders | undefined = undefined
+  // most bodies arrive in one piece: an array only from the second
+  private first: Uint8Array | undefined = undefined
+  private rest: Array<Uint8Array> | undefined = undefined
+  private total = 0
+  private exchange: Dispatch | undefined = undefined
+  private removeListener: (() => void) | undefined = undefined
+
+  constructor(
+    private readonly limits: Transport.Limits,
+    private readonly resume: (effect: Effect.Effect<Transport.Response, Transport.TransportError>) => void
+  ) {}
+
+  run(agent: Undici.Dispatcher, timeouts: UndiciTimeouts, request: Transport.Request): Effect.Effect<void> {
+    const signal = this.limits.signal
+    this.exchange = dispatch(agent, timeouts, request, this)
+    if (!this.settled) this.removeListener = signal.onAbort(() => this.aborted())
+    return Effect.sync(() => this.cancel())
+  }
+
+  start(status: number, headers: LazyHeaders): void {
+    this.status = status
+    this.headers = headers
+  }
+  data(chunk: Uint8Array): void {
+    if (this.settled) return
+    this.total += chunk.length
+    if (this.total > this.limits.maxBytes) {
+      this.exchange?.abort()
+      return this.settle(Effect.fail(bodyTooLarge(this.limits.maxBytes)))
+    }
+    if (this.first === undefined) this.first = chunk
+    else (this.rest ??= []).push(chunk)
+  }
+  end(): void {
+    this.settle(Effect.succeed(new SentResponse(this.status, this.headers!, this.body())))
+  }
+  error(cause: unknown): void {
+    this.settle(Effect.fail(new Transport.TransportError({ cause })))
+  }
+
+  private body(): Uint8Array {
+    const first = this.first
+    if (first === undefined) return new Uint8Array(0)
+    const rest = this.rest
+    if (rest === undefined) return first
+    const all = new Uint8Array(this.total)
+    all.set(first, 0)
+    let offset = first.length
+    for (const piece of rest) {
+      all.set(piece, offset)
+      offset += piece.length
+    }
+    return all
+  }
+  private aborted(): void {
+    this.exchange?.abort()
+    this.settle(Effect.fail(aborted(this.limits.signal)))
+  }
+  private settle(effect: Effect.Effect<Transport.Response, Transport.TransportError>): void {
+    if (this.settled) return
+    this.settled = true
+    this.removeListener?.()
+    this.resume(effect)
+  }
+  /** The fiber was interrupted: the request is aborted, whatever it had received. */
+  private cancel(): void {
+    if (this.settled) return
+    this.settled = true
+    this.removeListener?.()
+    this.exchange?.abort()
+  }
+}
+
+/** A body handed on as it arrives, for `open`: the response is given once its headers are in. */
+class StreamReader implements Receiver {
+  readonly body: Transport.Body
+  private settled = false
+  private exchange: Dispatch | undefined = undefined
+  private removeListener: (() => void) | undefined = undefined
+  private resume: ((effect: Effect.Effect<Transport.Opened, Transport.TransportError>) => void) | undefined = undefined
+
+  constructor(private readonly signal: Transport.Signal) {
+    this.body = Transport.makeBody({ onDrain: () => this.exchange?.resume() })
+  }
+
+  run(
+    agent: Undici.Dispatcher,
+    timeouts: UndiciTimeouts,
+    request: Transport.Request,
+    resume: (effect: Effect.Effect<Transport.Opened, Transport.TransportError>) => void
+  ): Effect.Effect<void> | void {
+    if (this.signal.aborted) return resume(Effect.fail(aborted(this.signal)))
+    this.resume = resume
+    this.removeListener = this.signal.onAbort(() => this.aborted())
+    if (this.settled) return
+    this.exchange = dispatch(agent, timeouts, request, this)
+    return Effect.sync(() => {
+      this.settled = true
+      this.exchange?.abort()
+    })
+  }
+  /** The scope closed. */
+  release(): void {
+    this.removeListener?.()
+    this.exchange?.abort()
+  }
+
+  start(status: number, headers: LazyHeaders): void {
+    this.settle(Effect.succeed(new OpenedResponse(status, headers, this.body.pull)))
+  }
+  data(chunk: Uint8Array): void {
+    if (!this.body.offer(chunk)) this.exchange?.pause()
+  }
+  end(): void {
+    this.body.end()
+  }
+  error(cause: unknown): void {
+    const error = new Transport.TransportError({ cause })
+    this.body.fail(error)
+    this.settle(Effect.fail(error))
+  }
+
+  private aborted(): void {
+    this.exchange?.abort()
+    // a body read to its end is left as it is (the SDK aborts every exchange it is done with)
+    if (this.body.done) return
+    const error = aborted(this.signal)
+    this.body.fail(error)
+    this.settle(Effect.fail(error))
+  }
+  private settle(effect: Effect.Effect<Transport.Opened, Transport.TransportError>): void {
+    if (this.settled) return
+    this.settled = true
+    this.resume?.(effect)
+  }
+}
 
 /**
  * The SDK's transport over undici: `dispatch` on the pooled `agent`, no `HttpClient` in between. Redirects are
@@ -267,99 +413,18 @@ const bodyTooLarge = (limit: number) =>
 export const nodeTransport = (agent: Undici.Dispatcher, timeouts: UndiciTimeouts): Transport.Service => ({
   send: (request, limits) =>
     Effect.async<Transport.Response, Transport.TransportError>((resume) => {
-      const signal = limits.signal
-      if (signal.aborted) return resume(Effect.fail(aborted(signal)))
-      let settled = false
-      let status = 0
-      let headers: LazyHeaders | undefined
-      const pieces: Array<Uint8Array> = []
-      let total = 0
-      let removeListener: (() => void) | undefined
-      const settle = (effect: Effect.Effect<Transport.Response, Transport.TransportError>) => {
-        if (settled) return
-        settled = true
-        removeListener?.()
-        resume(effect)
-      }
-      const exchange = dispatch(agent, timeouts, request, {
-        start: (s, h) => {
-          status = s
-          headers = h
-        },
-        data: (chunk) => {
-          if (settled) return
-          total += chunk.length
-          if (total > limits.maxBytes) {
-            exchange.abort()
-            return settle(Effect.fail(bodyTooLarge(limits.maxBytes)))
-          }
-          pieces.push(chunk)
-        },
-        end: () => settle(Effect.succeed(new SentResponse(status, headers!, concat(pieces, total)))),
-        error: (cause) => settle(Effect.fail(new Transport.TransportError({ cause })))
-      })
-      if (!settled) {
-        removeListener = signal.onAbort(() => {
-          exchange.abort()
-          settle(Effect.fail(aborted(signal)))
-        })
-      }
-      return Effect.sync(() => {
-        if (settled) return
-        settled = true
-        removeListener?.()
-        exchange.abort()
-      })
+      if (limits.signal.aborted) return resume(Effect.fail(aborted(limits.signal)))
+      return new BodyReader(limits, resume).run(agent, timeouts, request)
     }),
   open: (request, limits) =>
     Effect.flatMap(Effect.scope, (scope) => {
-      const signal = limits.signal
-      let exchange: ReturnType<typeof dispatch> | undefined = undefined
-      const body = Transport.makeBody({ onDrain: () => exchange?.resume() })
-      let settle: ((effect: Effect.Effect<Transport.Opened, Transport.TransportError>) => void) | undefined
-      const onAbort = () => {
-        exchange?.abort()
-        // a body read to its end is left as it is (the SDK aborts every exchange it is done with)
-        if (body.done) return
-        const error = aborted(signal)
-        body.fail(error)
-        settle?.(Effect.fail(error))
-      }
+      const reader = new StreamReader(limits.signal)
       // the exchange ends with the scope, whatever happens to the stream that reads it
-      let removeListener: (() => void) | undefined
-      const release = Effect.sync(() => {
-        removeListener?.()
-        exchange?.abort()
-      })
       return Effect.zipRight(
-        Scope.addFinalizer(scope, release),
-        Effect.async<Transport.Opened, Transport.TransportError>((resume) => {
-          if (signal.aborted) return resume(Effect.fail(aborted(signal)))
-          let settled = false
-          settle = (effect) => {
-            if (settled) return
-            settled = true
-            resume(effect)
-          }
-          removeListener = signal.onAbort(onAbort)
-          if (settled) return
-          exchange = dispatch(agent, timeouts, request, {
-            start: (status, headers) => settle!(Effect.succeed(new OpenedResponse(status, headers, body.pull))),
-            data: (chunk) => {
-              if (!body.offer(chunk)) exchange?.pause()
-            },
-            end: () => body.end(),
-            error: (cause) => {
-              const error = new Transport.TransportError({ cause })
-              body.fail(error)
-              settle!(Effect.fail(error))
-            }
-          })
-          return Effect.sync(() => {
-            settled = true
-            exchange?.abort()
-          })
-        })
+        Scope.addFinalizer(scope, Effect.sync(() => reader.release())),
+        Effect.async<Transport.Opened, Transport.TransportError>((resume) =>
+          reader.run(agent, timeouts, request, resume)
+        )
       )
     })
 })
