@@ -325,17 +325,17 @@ export const withModel = (
     : Either.right({ ...request, model: settings.model })
 }
 
-/**
- * The request body of one call and its options, or the failure that stops it before sending: a keyed route
- * without a key, a request that does not validate, invalid options.
- */
 interface Prepared {
   readonly body: string | undefined
   readonly call: Call
   readonly limited: LimitedCall | undefined
 }
 
-/** `prepare`, run now and handed straight to `then` (a call's own body is already lazy: no step in between). */
+/**
+ * The request body of one call and its options, handed straight to `then`, or the failure that stops it before
+ * sending: a keyed route without a key, a request that does not validate, invalid options. Run as a call's body
+ * runs (already lazy: no step in between).
+ */
 const prepareThen = <P, A, E, R>(
   settings: Settings,
   defaults: Call,
@@ -364,23 +364,6 @@ const prepareThen = <P, A, E, R>(
     ? then(withCall(defaults))
     : Effect.flatMap(resolveCall(settings, defaults, options), (call) => then(withCall(call)))
 }
-
-/**
- * The request body of one call and its options, or the failure that stops it before sending: a keyed route
- * without a key, a request that does not validate, invalid options.
- */
-const prepare = <P>(
-  settings: Settings,
-  defaults: Call,
-  route: Route,
-  encode: Encoder | undefined,
-  request: P,
-  options: CallOptions | undefined,
-  streamFields?: Record<string, unknown>
-): Effect.Effect<Prepared, TensormeshError> =>
-  Effect.suspend(() =>
-    prepareThen(settings, defaults, route, encode, request, options, streamFields, Effect.succeed<Prepared>)
-  )
 
 /** @internal */
 export const jsonEndpoint = <P, A>(
@@ -457,9 +440,18 @@ export const streamEndpoint = <P, E>(
   const to = target(settings, descriptor.route, "text/event-stream")
   const truncated = truncatedStream(descriptor.terminal)
   const prepared = (request: P, options: CallOptions | undefined) =>
-    Effect.map(
-      prepare(settings, defaults, descriptor.route, encode, request, options, descriptor.streamFields(request)),
-      ({ body, call, limited }) => ({ body: body!, call, limited })
+    // a stream's request is checked when the stream runs, not when it is made
+    Effect.suspend(() =>
+      prepareThen(
+        settings,
+        defaults,
+        descriptor.route,
+        encode,
+        request,
+        options,
+        descriptor.streamFields(request),
+        ({ body, call, limited }) => Effect.succeed({ body: body!, call, limited })
+      )
     )
   const template = spanTemplate(settings, descriptor.name)
   const streamMethod = `${descriptor.name}.stream`
