@@ -1,6 +1,7 @@
 import * as Channel from "effect/Channel"
 import * as Effect from "effect/Effect"
-import type * as Exit from "effect/Exit"
+import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
 import type * as Scope from "effect/Scope"
 import type * as Tracer from "effect/Tracer"
 import { type CallLabels, CallRecord, type StreamObserver } from "./telemetry.js"
@@ -22,14 +23,17 @@ export interface CallSpec {
   readonly labels: CallLabels
 }
 
+const makeSpan = (spec: CallSpec) => Effect.makeSpan(spec.name, { kind: "client", captureStackTrace: false })
+
+const recordOf = (spec: CallSpec, span: Tracer.Span, fiber: Fiber.RuntimeFiber<unknown, unknown>) => {
+  spec.annotate(span)
+  return new CallRecord(fiber, span, spec.labels)
+}
+
 const begin = (spec: CallSpec): Effect.Effect<CallRecord> =>
   Effect.flatMap(
-    Effect.makeSpan(spec.name, { kind: "client", captureStackTrace: false }),
-    (span) =>
-      Effect.withFiberRuntime((fiber) => {
-        spec.annotate(span)
-        return Effect.succeed(new CallRecord(fiber, span, spec.labels))
-      })
+    makeSpan(spec),
+    (span) => Effect.withFiberRuntime((fiber) => Effect.succeed(recordOf(spec, span, fiber)))
   )
 
 /**
@@ -44,10 +48,20 @@ export const withCall = <A, E, R>(
   body: (record: CallRecord) => Effect.Effect<A, E, R>
 ): Effect.Effect<A, E, R> =>
   Effect.uninterruptibleMask((restore) =>
-    Effect.flatMap(begin(spec), (record) =>
-      Effect.flatMap(Effect.exit(restore(body(record))), (exit) => {
-        record.end(exit)
-        return exit
+    Effect.flatMap(makeSpan(spec), (span) =>
+      Effect.withFiberRuntime((fiber) => {
+        const record = recordOf(spec, span, fiber)
+        // ended in the same step as the body's exit (no `Effect.exit` and `flatMap` after it)
+        return Effect.matchCauseEffect(restore(body(record)), {
+          onFailure: (cause) => {
+            record.end(Exit.failCause(cause))
+            return Effect.failCause(cause)
+          },
+          onSuccess: (value) => {
+            record.end(Exit.void)
+            return Effect.succeed(value)
+          }
+        })
       }))
   )
 
