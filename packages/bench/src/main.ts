@@ -18,7 +18,7 @@ import type { DriverOptions } from "./drivers/Driver.js"
 import { expectedCompletion, expectedStreamText } from "./payloads.js"
 import { type ColdFigures, type Figures, type OpenFigures, render, type Results } from "./report.js"
 import type { DriverId, WorkerInput, WorkerOutput } from "./worker.js"
-import { measuredRounds, workloads } from "./workloads.js"
+import { measuredRounds, type Workload, workloads } from "./workloads.js"
 
 const here = NodePath.dirname(fileURLToPath(import.meta.url))
 const repoRoot = NodePath.resolve(here, "../../../..")
@@ -35,6 +35,12 @@ const coldRuns = Number(option("--cold-runs", quick ? "1" : "9"))
 const out = NodePath.resolve(repoRoot, option("--out", "docs/performance.md"))
 
 const DRIVERS: ReadonlyArray<DriverId> = ["raw", "openai", "ours"]
+/**
+ * Every driver of a workload: (a)–(e) also run ours with Effect's tracer disabled (what the client span costs,
+ * `report.ts`'s "The client span"); (h) measures memory per open stream, for which the span is not in question.
+ */
+const driversOf = (workload: Workload): ReadonlyArray<DriverId> =>
+  workload.slow === undefined ? [...DRIVERS, "ours-untraced"] : DRIVERS
 /** Every child process is killed past this, so a stuck driver cannot hang the run. */
 const CHILD_TIMEOUT_MS = quick ? 30_000 : 180_000
 
@@ -97,7 +103,7 @@ const runWorkloads = async (options: DriverOptions) => {
   const list = workloads(quick)
   for (let run = 0; run < runs; run++) {
     for (const workload of list) {
-      for (const driver of rotated(DRIVERS, run + list.indexOf(workload))) {
+      for (const driver of rotated(driversOf(workload), run + list.indexOf(workload))) {
         const input: WorkerInput = { driver, workload: workload.id, quick, options }
         let output: WorkerOutput
         try {
@@ -131,7 +137,7 @@ const runWorkloads = async (options: DriverOptions) => {
   }
   const figures: Array<Figures> = []
   for (const workload of list) {
-    for (const driver of DRIVERS) {
+    for (const driver of driversOf(workload)) {
       const list = samples.get(`${workload.id}/${driver}`) ?? []
       if (list.length === 0) continue
       const units = workload.per === "chunk" ? list[0].tally.units : workload.calls

@@ -270,6 +270,7 @@ export const render = (results: Results): string => {
   out.push(table(["workload", "figure", "raw", "openai", "ours", "ours ÷ raw", "ours ÷ openai", "openai ÷ raw"], rows))
   out.push("")
   if (!results.quick) out.push(...targetsSection(results))
+  out.push(...spanSection(results))
   out.push(...openStreamsSection(results))
   out.push("## Cold start (f)")
   out.push("")
@@ -350,6 +351,41 @@ const targetsSection = (results: Results): Array<string> => {
   ))
   out.push("")
   return out
+}
+
+/**
+ * What each call's client span costs under Effect's built-in tracer: ours as usual, and the same program with the
+ * tracer disabled (`Layer.setTracerEnabled(false)`), CPU per unit, in the same run.
+ */
+const spanSection = (results: Results): Array<string> => {
+  const cpu = (w: WorkloadId, d: DriverId) => pick(results, w, d, "cpuPerUnitUs")
+  const rows = workloads(results.quick).flatMap((w) => {
+    const [raw, ours, untraced] = [cpu(w.id, "raw"), cpu(w.id, "ours"), cpu(w.id, "ours-untraced")]
+    if (raw === undefined || ours === undefined || untraced === undefined) return []
+    const scale = w.per === "call" ? 1 / 1000 : 1
+    return [[
+      w.title,
+      `${fmt(ours * scale)} ${w.per === "call" ? "ms" : "µs"}`,
+      ratio(ours, raw),
+      `${fmt(untraced * scale)} ${w.per === "call" ? "ms" : "µs"}`,
+      ratio(untraced, raw),
+      ratio(ours, untraced)
+    ]]
+  })
+  if (rows.length === 0) return []
+  return [
+    "## The client span",
+    "",
+    "Every call and stream has a client span (`Effect.makeSpan`, kind `client`). Under Effect's built-in tracer, " +
+    "which exports nothing, the span is still made: a `NativeSpan` with a `Map` of attributes and, for a call " +
+    "without a parent span, a 32-character trace id and a 16-character span id drawn one `Math.random` per " +
+    "character. **ours, tracer off** is the same program with Effect's own switch " +
+    "(`Layer.setTracerEnabled(false)`): each span is then Effect's no-op span; the metrics stay. The difference " +
+    "is what the span costs (CPU per unit, medians, this run):",
+    "",
+    table(["workload", "ours", "ours ÷ raw", "ours, tracer off", "tracer off ÷ raw", "ours ÷ tracer off"], rows),
+    ""
+  ]
 }
 
 /** (h): memory per open stream, CPU per chunk and time to first chunk, per driver. */

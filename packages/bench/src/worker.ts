@@ -7,7 +7,7 @@
 import type { Driver, DriverOptions, StreamWatch, Tally } from "./drivers/Driver.js"
 import { roundsOf, RSS_SAMPLE_MS, type Workload, workloads } from "./workloads.js"
 
-export type DriverId = "raw" | "openai" | "ours"
+export type DriverId = "raw" | "openai" | "ours" | "ours-untraced"
 
 export interface WorkerInput {
   readonly driver: DriverId
@@ -57,6 +57,8 @@ const makeDriver = async (id: DriverId, options: DriverOptions): Promise<Driver>
       return (await import("./drivers/openai.js")).make(options)
     case "ours":
       return (await import("./drivers/ours.js")).make(options)
+    case "ours-untraced":
+      return (await import("./drivers/ours.js")).make(options, false)
   }
 }
 

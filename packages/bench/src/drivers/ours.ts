@@ -7,6 +7,7 @@ import * as ChatStream from "@tensormesh-effect/core/ChatStream"
 import { Serverless } from "@tensormesh-effect/core/Serverless"
 import * as NodeTensormesh from "@tensormesh-effect/node/NodeTensormesh"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
@@ -20,15 +21,19 @@ import {
 } from "../payloads.js"
 import { API_KEY, Checker, type Driver, type DriverOptions, type StreamWatch } from "./Driver.js"
 
-export const make = async (options: DriverOptions): Promise<Driver> => {
-  const runtime = ManagedRuntime.make(
-    // the Node transport allows 256 connections per origin by default; (h) needs one per open stream
-    NodeTensormesh.serverless({
-      baseUrl: options.baseUrl,
-      apiKey: Redacted.make(API_KEY),
-      connections: options.connections
-    })
-  )
+/**
+ * `traced: false` runs the same program with Effect's tracer disabled (`Layer.setTracerEnabled(false)`, Effect's own
+ * switch): every call's client span is then Effect's no-op span, so the difference between the two is what the
+ * span costs under the built-in tracer.
+ */
+export const make = async (options: DriverOptions, traced = true): Promise<Driver> => {
+  // the Node transport allows 256 connections per origin by default; (h) needs one per open stream
+  const client = NodeTensormesh.serverless({
+    baseUrl: options.baseUrl,
+    apiKey: Redacted.make(API_KEY),
+    connections: options.connections
+  })
+  const runtime = ManagedRuntime.make(traced ? client : Layer.merge(client, Layer.setTracerEnabled(false)))
   const tm = await runtime.runPromise(Serverless)
   const indices = (n: number) => Array.from({ length: n }, (_, i) => i)
 
