@@ -8,13 +8,14 @@
  * 9), `--out PATH` (default `docs/performance.md`). The results are also kept as JSON in `.tmp/bench-results.json`;
  * `--render PATH` renders such a file again without running anything.
  */
-import { type ChildProcess, fork, spawn } from "node:child_process"
+import { spawn } from "node:child_process"
 import * as NodeFs from "node:fs"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
 import { type BundleFigures, bundles } from "./bundle.js"
 import type { DriverOptions } from "./drivers/Driver.js"
+import { startMockServer } from "./mockServer.js"
 import { expectedCompletion, expectedStreamText } from "./payloads.js"
 import { type ColdFigures, type Figures, type OpenFigures, render, type Results } from "./report.js"
 import type { DriverId, WorkerInput, WorkerOutput } from "./worker.js"
@@ -45,14 +46,6 @@ const driversOf = (workload: Workload): ReadonlyArray<DriverId> =>
 const CHILD_TIMEOUT_MS = quick ? 30_000 : 180_000
 
 const log = (line: string) => process.stderr.write(`${line}\n`)
-
-const startServer = (): Promise<{ readonly child: ChildProcess; readonly port: number }> =>
-  new Promise((resolve, reject) => {
-    const child = fork(NodePath.join(here, "server.js"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] })
-    child.once("message", (message) => resolve({ child, port: (message as { port: number }).port }))
-    child.once("error", reject)
-    child.once("exit", (code) => reject(new Error(`the mock server exited (${code})`)))
-  })
 
 interface ChildResult {
   readonly stdout: string
@@ -291,7 +284,7 @@ const main = async () => {
     return
   }
   const started = performance.now()
-  const { child, port } = await startServer()
+  const { child, port } = await startMockServer()
   const options: DriverOptions = { baseUrl: `http://127.0.0.1:${port}/v1`, root: `http://127.0.0.1:${port}` }
   let figures: ReadonlyArray<Figures> = []
   let cold: ReadonlyArray<ColdFigures> = []
