@@ -11,7 +11,8 @@
  * this one, built) × driver runs in its own process under callgrind with instrumentation off through the warm-up
  * rounds (the JIT settles; valgrind runs them 5–10× slower), on for the measured rounds only
  * (`callgrind_control -i`), two processes at a time. The drivers are each checkout's own
- * (`packages/bench/build/esm/drivers/`), against one mock server of this checkout.
+ * (`packages/bench/build/esm/drivers/`), against one mock server of this checkout; `ours-untraced` needs a driver
+ * that takes `traced` (an older checkout's `ours` ignores it and runs traced).
  */
 import { execFileSync, spawn } from "node:child_process"
 import * as NodeFs from "node:fs"
