@@ -336,34 +336,35 @@ interface Prepared {
  * sending: a keyed route without a key, a request that does not validate, invalid options. Run as a call's body
  * runs (already lazy: no step in between).
  */
-const prepareThen = <P, A, E, R>(
-  settings: Settings,
-  defaults: Call,
-  route: Route,
-  encode: Encoder | undefined,
+type PrepareThen = <P, A, E, R>(
   request: P,
   options: CallOptions | undefined,
   streamFields: Record<string, unknown> | undefined,
   then: (prepared: Prepared) => Effect.Effect<A, E, R>
-): Effect.Effect<A, E | TensormeshError, R> => {
-  if (route.keyed && settings.apiKey === undefined) return Effect.fail(missingKey(route))
-  // the request's own `stream` flag may only agree with the method; it is removed before the schema check
-  const flagged = checkStreamFlag(route.path, request, streamFields !== undefined)
-  if (Either.isLeft(flagged)) return Effect.fail(flagged.left)
-  const modelled = withModel(settings, route, flagged.right)
-  if (Either.isLeft(modelled)) return Effect.fail(modelled.left)
-  const body = encode === undefined ? Either.right(undefined) : encode(modelled.right, streamFields)
-  if (Either.isLeft(body)) return Effect.fail(body.left)
-  const withCall = (call: Call): Prepared => ({
-    body: body.right,
-    call,
-    limited: limitedCall(settings.limitContext, call.limits, request, body.right)
-  })
-  // the layer's own call, the usual case, needs no resolving
-  return options === undefined
-    ? then(withCall(defaults))
-    : Effect.flatMap(resolveCall(settings, defaults, options), (call) => then(withCall(call)))
-}
+) => Effect.Effect<A, E | TensormeshError, R>
+
+/** The `PrepareThen` of one endpoint: its layer's settings and call, its route and request encoder. */
+const preparer =
+  (settings: Settings, defaults: Call, route: Route, encode: Encoder | undefined): PrepareThen =>
+  (request, options, streamFields, then) => {
+    if (route.keyed && settings.apiKey === undefined) return Effect.fail(missingKey(route))
+    // the request's own `stream` flag may only agree with the method; it is removed before the schema check
+    const flagged = checkStreamFlag(route.path, request, streamFields !== undefined)
+    if (Either.isLeft(flagged)) return Effect.fail(flagged.left)
+    const modelled = withModel(settings, route, flagged.right)
+    if (Either.isLeft(modelled)) return Effect.fail(modelled.left)
+    const body = encode === undefined ? Either.right(undefined) : encode(modelled.right, streamFields)
+    if (Either.isLeft(body)) return Effect.fail(body.left)
+    const withCall = (call: Call): Prepared => ({
+      body: body.right,
+      call,
+      limited: limitedCall(settings.limitContext, call.limits, request, body.right)
+    })
+    // the layer's own call, the usual case, needs no resolving
+    return options === undefined
+      ? then(withCall(defaults))
+      : Effect.flatMap(resolveCall(settings, defaults, options), (call) => then(withCall(call)))
+  }
 
 /** @internal */
 export const jsonEndpoint = <P, A>(
@@ -380,23 +381,15 @@ export const jsonEndpoint = <P, A>(
   const decodeRaw = withPreprocess(makeDecoder(descriptor.result, post, false))
   const to = target(settings, descriptor.route, "application/json")
   const lenient = descriptor.lenient === true
+  const prepareThen = preparer(settings, defaults, descriptor.route, encode)
   const send = (request: P, options: CallOptions | undefined, record: CallRecord) =>
-    prepareThen(
-      settings,
-      defaults,
-      descriptor.route,
-      encode,
-      request,
-      options,
-      undefined,
-      ({ body, call, limited }) =>
-        limited === undefined
-          ? sendJson(settings, to, body, call, record, lenient)
-          : Effect.ensuring(
-            sendJson(settings, to, body, call, record, lenient, limited),
-            annotateWait(record.span, limited)
-          )
-    )
+    prepareThen(request, options, undefined, ({ body, call, limited }) =>
+      limited === undefined
+        ? sendJson(settings, to, body, call, record, lenient)
+        : Effect.ensuring(
+          sendJson(settings, to, body, call, record, lenient, limited),
+          annotateWait(record.span, limited)
+        ))
   const template = spanTemplate(settings, descriptor.name)
   const createMethod = `${descriptor.name}.${descriptor.verb}`
   const rawMethod = `${descriptor.name}.withRawResponse.${descriptor.verb}`
@@ -439,14 +432,11 @@ export const streamEndpoint = <P, E>(
   const encode = makeEncoder(descriptor.params)
   const to = target(settings, descriptor.route, "text/event-stream")
   const truncated = truncatedStream(descriptor.terminal)
+  const prepareThen = preparer(settings, defaults, descriptor.route, encode)
   const prepared = (request: P, options: CallOptions | undefined) =>
     // a stream's request is checked when the stream runs, not when it is made
     Effect.suspend(() =>
       prepareThen(
-        settings,
-        defaults,
-        descriptor.route,
-        encode,
         request,
         options,
         descriptor.streamFields(request),
